@@ -1,0 +1,140 @@
+package api
+
+// Version is tend's version. The CLI sends it with every request and the
+// daemon answers with its own, so a CLI can tell that the running daemon is
+// older or newer than itself.
+const Version = "0.1.0"
+
+// HeaderVersion carries the sender's Version on every request and response.
+const HeaderVersion = "Tend-Version"
+
+// Routes of API v1. The daemon serves them over $TEND_HOME/tend.sock (and,
+// later, the dashboard's TCP listener behind a token). Bodies are JSON;
+// streams are NDJSON (one JSON value per line).
+//
+// Stability: v1 routes and their bodies only grow; fields are added, never
+// renamed. Routes not listed here are internal.
+const (
+	RoutePing      = "GET /v1/ping"      // -> PingResponse
+	RouteProcesses = "GET /v1/processes" // -> []Process (the jlist array)
+	RouteStart     = "POST /v1/start"    // StartRequest -> StartResponse
+	RouteAction    = "POST /v1/action"   // ActionRequest -> ActionResponse
+	RouteSignal    = "POST /v1/signal"   // SignalRequest -> ActionResponse
+	RouteStdin     = "POST /v1/stdin"    // StdinRequest -> ActionResponse
+	RouteLogs      = "GET /v1/logs"      // LogsQuery (URL query) -> NDJSON stream of LogLine
+	RouteEvents    = "GET /v1/events"    // -> NDJSON stream of Event
+	RouteKill      = "POST /v1/kill"     // -> KillResponse; the daemon exits after answering
+)
+
+// PingResponse says which daemon answered.
+type PingResponse struct {
+	Version string `json:"version"`
+	PID     int    `json:"pid"`
+	Home    string `json:"home"`
+	// StartedAt is the daemon's start time, ms since epoch.
+	StartedAt int64 `json:"started_at"`
+}
+
+// StartRequest starts apps. For each spec: if an app of that name exists it
+// is restarted instead (PM2's smart start), with Update deciding whether the
+// stored spec is replaced by the new one; a script that already runs under
+// another name is refused unless the spec has Force.
+type StartRequest struct {
+	Apps []AppSpec `json:"apps"`
+	// Update replaces the spec of apps that already exist (the ecosystem
+	// file is the truth; --update-env for scripts).
+	Update bool `json:"update,omitempty"`
+}
+
+// StartResponse lists the processes started or restarted, in pm_id order.
+type StartResponse struct {
+	Processes []Process `json:"processes"`
+	// Restarted names the apps that existed and were restarted.
+	Restarted []string `json:"restarted,omitempty"`
+}
+
+// Actions for ActionRequest.
+const (
+	ActionStop    = "stop"
+	ActionRestart = "restart"
+	ActionDelete  = "delete"
+	ActionReset   = "reset"
+	ActionReload  = "reload"
+	ActionFlush   = "flush"
+)
+
+// ActionRequest applies Action to every process the selectors match.
+// A selector is "all", a pm_id, an app name, a namespace, or "/regex/"
+// matched against names. A selector that matches nothing fails the whole
+// request with ErrNotFound and changes nothing.
+type ActionRequest struct {
+	Action    string   `json:"action"`
+	Selectors []string `json:"selectors"`
+	// Env, with UpdateEnv, replaces the apps' environment on restart or
+	// reload (the CLI sends its own environment).
+	UpdateEnv bool              `json:"update_env,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	// Parallel is how many instances reload at once (default 1).
+	Parallel int `json:"parallel,omitempty"`
+	// Force overrides the reload lock.
+	Force bool `json:"force,omitempty"`
+}
+
+// ActionResponse lists the processes the action touched, as they are after it.
+type ActionResponse struct {
+	Processes []Process `json:"processes"`
+}
+
+// SignalRequest sends a signal (name like "SIGUSR2" or number) to the main
+// process of every selected app.
+type SignalRequest struct {
+	Signal    string   `json:"signal"`
+	Selectors []string `json:"selectors"`
+}
+
+// StdinRequest writes Line plus a newline to the stdin of the selected apps.
+type StdinRequest struct {
+	Selectors []string `json:"selectors"`
+	Line      string   `json:"line"`
+}
+
+// LogsQuery is the query of RouteLogs: sel (repeatable selector, none = all),
+// lines (how many past lines per file, default 15), follow (1 = keep
+// streaming), stream ("out", "err" or "" for both).
+type LogsQuery struct {
+	Selectors []string
+	Lines     int
+	Follow    bool
+	Stream    string
+}
+
+// LogLine is one line of app output (without its newline) in a logs stream.
+// A line from the daemon itself (a notice that lines were dropped for a slow
+// reader, say) has PMID -1 and Name "tend".
+type LogLine struct {
+	PMID   int    `json:"pm_id"`
+	Name   string `json:"name"`
+	Stream string `json:"stream"` // "out" or "err"
+	Line   string `json:"line"`
+	// At is ms since epoch when the daemon read the line (0 for past lines).
+	At int64 `json:"at,omitempty"`
+}
+
+// Event is one entry of the event stream (PM2's process:event).
+type Event struct {
+	Event     string `json:"event"` // start, online, exit, restart, stop, delete, errored, ...
+	At        int64  `json:"at"`
+	PMID      int    `json:"pm_id"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Status    string `json:"status"`
+	Manually  bool   `json:"manually"`
+	ExitCode  *int   `json:"exit_code,omitempty"`
+	Signal    string `json:"signal,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// KillResponse reports what the daemon stopped before exiting.
+type KillResponse struct {
+	Stopped int `json:"stopped"`
+}

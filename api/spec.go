@@ -1,0 +1,116 @@
+package api
+
+// AppSpec is what a user asks for: one app as the CLI flags or an ecosystem
+// file describe it, with PM2's attribute names as JSON keys. The daemon fills
+// defaults for every field left at its zero value (or nil, for the fields
+// where zero means something), so a Go client may send a spec with only Name
+// and Script set.
+//
+// Stability: the JSON names are PM2's and are a promise; fields may be added.
+type AppSpec struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+
+	// Script is a file path (absolute once resolved), a command found on PATH,
+	// or a command line with spaces (run with "bash -c", as PM2 does).
+	Script string   `json:"script"`
+	Args   []string `json:"args,omitempty"`
+	Cwd    string   `json:"cwd,omitempty"`
+
+	// Interpreter is the program that runs Script: "" picks one from the
+	// extension, "none" executes Script itself.
+	Interpreter     string   `json:"exec_interpreter,omitempty"`
+	InterpreterArgs []string `json:"node_args,omitempty"`
+
+	// Instances is the number of instances, at least 1 once resolved (the
+	// CLI and the config loader turn "max", 0 and negative counts into a
+	// number of CPUs).
+	Instances int `json:"instances,omitempty"`
+	// ExecMode is "fork_mode" or "cluster_mode" (PM2's names).
+	ExecMode string `json:"exec_mode,omitempty"`
+
+	// Env is the app's whole environment: the CLI's environment at first
+	// start with the app's own variables over it. It is kept across restarts
+	// and replaced, never merged, by --update-env.
+	Env map[string]string `json:"env,omitempty"`
+	// InstanceVar names the per-instance index variable (NODE_APP_INSTANCE).
+	InstanceVar string `json:"instance_var,omitempty"`
+	// IncrementVar names a variable incremented per instance (e.g. PORT).
+	IncrementVar string `json:"increment_var,omitempty"`
+
+	// Restart policy, PM2's names and units (milliseconds).
+	Autorestart            *bool `json:"autorestart,omitempty"`
+	Autostart              *bool `json:"autostart,omitempty"`
+	MaxRestarts            *int  `json:"max_restarts,omitempty"`
+	MinUptime              *int  `json:"min_uptime,omitempty"`
+	RestartDelay           int   `json:"restart_delay,omitempty"`
+	ExpBackoffRestartDelay int   `json:"exp_backoff_restart_delay,omitempty"`
+	StopExitCodes          []int `json:"stop_exit_codes,omitempty"`
+	// MaxMemoryRestart is a resident-set limit in bytes for the whole
+	// process tree; 0 means none.
+	MaxMemoryRestart int64  `json:"max_memory_restart,omitempty"`
+	CronRestart      string `json:"cron_restart,omitempty"`
+
+	// Stop sequence: KillSignal (default SIGINT, as PM2) to the process
+	// group, KillTimeout ms later SIGKILL to the group.
+	KillSignal          string `json:"kill_signal,omitempty"`
+	KillTimeout         *int   `json:"kill_timeout,omitempty"`
+	Treekill            *bool  `json:"treekill,omitempty"`
+	ShutdownWithMessage bool   `json:"shutdown_with_message,omitempty"`
+
+	// Readiness (cluster mode and reload).
+	WaitReady     bool       `json:"wait_ready,omitempty"`
+	ListenTimeout *int       `json:"listen_timeout,omitempty"`
+	Listen        []string   `json:"listen,omitempty"`
+	Ready         *ReadySpec `json:"ready,omitempty"`
+
+	// Logs. "NULL" or "/dev/null" disables a file.
+	OutFile       string `json:"out_file,omitempty"`
+	ErrorFile     string `json:"error_file,omitempty"`
+	LogFile       string `json:"log_file,omitempty"`
+	MergeLogs     *bool  `json:"merge_logs,omitempty"`
+	DisableLogs   bool   `json:"disable_logs,omitempty"`
+	LogDateFormat string `json:"log_date_format,omitempty"`
+	LogType       string `json:"log_type,omitempty"`
+	Time          bool   `json:"time,omitempty"`
+	PidFile       string `json:"pid_file,omitempty"`
+
+	Watch       []string `json:"watch,omitempty"`
+	IgnoreWatch []string `json:"ignore_watch,omitempty"`
+	WatchDelay  int      `json:"watch_delay,omitempty"`
+
+	UID string `json:"uid,omitempty"`
+	GID string `json:"gid,omitempty"`
+
+	// Force starts a script that already runs under another name.
+	Force bool `json:"force,omitempty"`
+}
+
+// ReadySpec is an optional readiness probe: the instance is ready when an
+// HTTP GET of HTTP answers 2xx, or when a TCP connection to TCP succeeds.
+type ReadySpec struct {
+	HTTP string `json:"http,omitempty"`
+	TCP  string `json:"tcp,omitempty"`
+}
+
+// Exec modes, PM2's names.
+const (
+	ForkMode    = "fork_mode"
+	ClusterMode = "cluster_mode"
+)
+
+// Defaults PM2 users know.
+const (
+	DefaultMaxRestarts   = 16
+	DefaultMinUptime     = 1000 // ms
+	DefaultKillTimeout   = 1600 // ms
+	DefaultListenTimeout = 3000 // ms
+	DefaultKillSignal    = "SIGINT"
+	DefaultNamespace     = "default"
+	DefaultInstanceVar   = "NODE_APP_INSTANCE"
+	// MaxBackoffDelay caps exp_backoff_restart_delay growth (ms).
+	MaxBackoffDelay = 15000
+	// BackoffResetUptime is the uptime after which the exponential back-off
+	// starts again from its first delay (ms).
+	BackoffResetUptime = 30000
+)
