@@ -35,10 +35,12 @@ type PingResponse struct {
 	StartedAt int64 `json:"started_at"`
 }
 
-// StartRequest starts apps. For each spec: if an app of that name exists it
-// is restarted instead (PM2's smart start), with Update deciding whether the
-// stored spec is replaced by the new one; a script that already runs under
-// another name is refused unless the spec has Force.
+// StartRequest starts apps, PM2's smart start: an app whose name is new
+// starts. With Update, an app that exists is restarted on the new spec (the
+// ecosystem file is the truth). Without it, a stopped or errored app of the
+// same name and script is restarted as it was, and one that runs is refused
+// (ErrConflict) unless the spec has Force, which starts a second copy.
+// Every spec is checked before anything starts.
 type StartRequest struct {
 	Apps []AppSpec `json:"apps"`
 	// Update replaces the spec of apps that already exist (the ecosystem

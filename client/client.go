@@ -1,0 +1,332 @@
+// Package client is the Go client of the tend daemon: what the tend CLI
+// uses, and tend's programmatic API for Go programs (as pm2.connect() is
+// PM2's). It speaks HTTP+JSON over $TEND_HOME/tend.sock and, when asked,
+// starts the daemon if none answers.
+//
+// API maturity: the methods mirror the v1 routes of package api; they only
+// grow.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tendpm/tend/api"
+)
+
+// Options configure a Client.
+type Options struct {
+	// Home is the daemon's home; default DefaultHome().
+	Home string
+	// AutoStart starts a daemon when none answers.
+	AutoStart bool
+	// DaemonCommand runs the daemon; default: this executable with the
+	// argument "daemon" (right for the tend binary itself).
+	DaemonCommand []string
+	// OnVersionMismatch is called once if the daemon's version differs.
+	OnVersionMismatch func(client, daemon string)
+	// StartTimeout bounds the wait for a new daemon; default 10 s.
+	StartTimeout time.Duration
+}
+
+// Client talks to one daemon. It is safe for concurrent use.
+type Client struct {
+	opts     Options
+	http     *http.Client
+	warnOnce sync.Once
+}
+
+// DefaultHome is $TEND_HOME, else ~/.tend.
+func DefaultHome() string {
+	if h := os.Getenv("TEND_HOME"); h != "" {
+		return h
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		home = "/tmp"
+	}
+	return filepath.Join(home, ".tend")
+}
+
+// New makes a client; it connects lazily, on the first request.
+func New(opts Options) *Client {
+	if opts.Home == "" {
+		opts.Home = DefaultHome()
+	}
+	if abs, err := filepath.Abs(opts.Home); err == nil {
+		opts.Home = abs
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 10 * time.Second
+	}
+	c := &Client{opts: opts}
+	sock := filepath.Join(opts.Home, "tend.sock")
+	c.http = &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+		MaxIdleConnsPerHost: 4,
+		DisableCompression:  true,
+	}}
+	return c
+}
+
+// Home is the daemon home this client talks to.
+func (c *Client) Home() string { return c.opts.Home }
+
+// Error is a failed request: the daemon's code and message. errors.Is
+// matches it against the classes in package api.
+type Error struct {
+	Code    string
+	Message string
+	Status  int
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Unwrap maps the wire code back to its class.
+func (e *Error) Unwrap() error {
+	switch e.Code {
+	case api.CodeNotFound:
+		return api.ErrNotFound
+	case api.CodeInvalid:
+		return api.ErrInvalid
+	case api.CodeConflict:
+		return api.ErrConflict
+	case api.CodeUnavailable:
+		return api.ErrUnavailable
+	}
+	return api.ErrInternal
+}
+
+// ErrNoDaemon is returned when no daemon answers and AutoStart is off.
+var ErrNoDaemon = errors.New("no tend daemon is running")
+
+// do sends a request and returns the response, starting the daemon first if
+// none answers and AutoStart is set. The caller closes the body.
+func (c *Client) do(ctx context.Context, method, route string, query url.Values, body any) (*http.Response, error) {
+	return c.doStart(ctx, method, route, query, body, c.opts.AutoStart)
+}
+
+func (c *Client) doStart(ctx context.Context, method, route string, query url.Values, body any, autoStart bool) (*http.Response, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, err
+		}
+	}
+	u := "http://tend" + route
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	send := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(payload))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set(api.HeaderVersion, api.Version)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return c.http.Do(req)
+	}
+	resp, err := send()
+	if err != nil && isNoDaemon(err) {
+		if !autoStart {
+			return nil, fmt.Errorf("%w (home %s); run \"tend ping\" to start one", ErrNoDaemon, c.opts.Home)
+		}
+		if err := c.ensureDaemon(ctx); err != nil {
+			return nil, err
+		}
+		resp, err = send()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("talk to the tend daemon: %v: %w", err, api.ErrUnavailable)
+	}
+	if v := resp.Header.Get(api.HeaderVersion); v != "" && v != api.Version && c.opts.OnVersionMismatch != nil {
+		c.warnOnce.Do(func() { c.opts.OnVersionMismatch(api.Version, v) })
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var eb api.ErrorBody
+		if json.Unmarshal(b, &eb) == nil && eb.Error.Message != "" {
+			return nil, &Error{Code: eb.Error.Code, Message: eb.Error.Message, Status: resp.StatusCode}
+		}
+		return nil, &Error{Code: api.CodeInternal, Message: fmt.Sprintf("daemon answered %s: %s", resp.Status, strings.TrimSpace(string(b))), Status: resp.StatusCode}
+	}
+	return resp, nil
+}
+
+func isNoDaemon(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// call sends a request and decodes the JSON answer into out.
+func (c *Client) call(ctx context.Context, method, route string, body, out any) error {
+	resp, err := c.do(ctx, method, route, nil, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("read the daemon's answer to %s: %v: %w", route, err, api.ErrInternal)
+	}
+	return nil
+}
+
+// split turns a route constant ("GET /v1/ping") into method and path.
+func split(route string) (string, string) {
+	m, p, _ := strings.Cut(route, " ")
+	return m, p
+}
+
+// Ping checks the daemon (starting it with AutoStart).
+func (c *Client) Ping(ctx context.Context) (api.PingResponse, error) {
+	var out api.PingResponse
+	m, p := split(api.RoutePing)
+	return out, c.call(ctx, m, p, nil, &out)
+}
+
+// Processes lists the processes the selectors pick (see api.ActionRequest),
+// or every process without selectors: the jlist array.
+func (c *Client) Processes(ctx context.Context, selectors ...string) ([]api.Process, error) {
+	var out []api.Process
+	m, p := split(api.RouteProcesses)
+	resp, err := c.do(ctx, m, p, url.Values{"sel": selectors}, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("read the process list: %v: %w", err, api.ErrInternal)
+	}
+	return out, nil
+}
+
+// ProcessesJSON is the jlist array exactly as the daemon encoded it.
+func (c *Client) ProcessesJSON(ctx context.Context) ([]byte, error) {
+	m, p := split(api.RouteProcesses)
+	resp, err := c.do(ctx, m, p, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// Start starts apps (or restarts those that exist).
+func (c *Client) Start(ctx context.Context, req api.StartRequest) (api.StartResponse, error) {
+	var out api.StartResponse
+	m, p := split(api.RouteStart)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
+// Action stops, restarts, reloads, deletes, resets or flushes apps.
+func (c *Client) Action(ctx context.Context, req api.ActionRequest) (api.ActionResponse, error) {
+	var out api.ActionResponse
+	m, p := split(api.RouteAction)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
+// Signal sends a signal to apps' main processes.
+func (c *Client) Signal(ctx context.Context, req api.SignalRequest) (api.ActionResponse, error) {
+	var out api.ActionResponse
+	m, p := split(api.RouteSignal)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
+// Stdin writes a line to apps' stdin.
+func (c *Client) Stdin(ctx context.Context, req api.StdinRequest) (api.ActionResponse, error) {
+	var out api.ActionResponse
+	m, p := split(api.RouteStdin)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
+// Logs calls fn for each line of the stream until it ends, ctx is done, or
+// fn returns an error.
+func (c *Client) Logs(ctx context.Context, q api.LogsQuery, fn func(api.LogLine) error) error {
+	v := url.Values{}
+	for _, s := range q.Selectors {
+		v.Add("sel", s)
+	}
+	v.Set("lines", strconv.Itoa(q.Lines))
+	if q.Follow {
+		v.Set("follow", "1")
+	}
+	if q.Stream != "" {
+		v.Set("stream", q.Stream)
+	}
+	m, p := split(api.RouteLogs)
+	return stream(ctx, c, m, p, v, fn)
+}
+
+// Events calls fn for each event until ctx is done or fn returns an error.
+func (c *Client) Events(ctx context.Context, fn func(api.Event) error) error {
+	m, p := split(api.RouteEvents)
+	return stream(ctx, c, m, p, nil, fn)
+}
+
+func stream[T any](ctx context.Context, c *Client, method, route string, q url.Values, fn func(T) error) error {
+	resp, err := c.do(ctx, method, route, q, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("bad line in stream %s: %v: %w", route, err, api.ErrInternal)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// Kill stops every app and the daemon, and waits until the daemon is gone.
+// Without a daemon it does nothing.
+func (c *Client) Kill(ctx context.Context) (api.KillResponse, error) {
+	var out api.KillResponse
+	m, p := split(api.RouteKill)
+	resp, err := c.doStart(ctx, m, p, nil, nil, false)
+	if errors.Is(err, ErrNoDaemon) {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if err != nil {
+		return out, fmt.Errorf("read the daemon's answer to kill: %v: %w", err, api.ErrInternal)
+	}
+	return out, c.waitDaemonGone(ctx)
+}

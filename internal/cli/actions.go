@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tendpm/tend/api"
+)
+
+// newActionCmd builds stop, restart, reload, delete and reset: the same
+// shape, one daemon call each.
+func newActionCmd(env *Env, action string, aliases []string, short string) *cobra.Command {
+	var updateEnv, force bool
+	var parallel int
+	cmd := &cobra.Command{
+		Use:     action + " <name|id|namespace|all|/regex/>...",
+		Aliases: aliases,
+		Short:   short,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("%s needs an app: a name, an id, a namespace, /regex/ or all (e.g. tend %s api): %w", action, action, api.ErrInvalid)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := api.ActionRequest{Action: action, Selectors: args, Parallel: parallel, Force: force}
+			if updateEnv {
+				req.UpdateEnv, req.Env = true, environ()
+			}
+			resp, err := env.Client().Action(env.ctx, req)
+			if err != nil {
+				return err
+			}
+			return printTable(env, resp.Processes)
+		},
+	}
+	if action == api.ActionRestart || action == api.ActionReload {
+		cmd.Flags().BoolVarP(&updateEnv, "update-env", "a", false, "replace the apps' environment with this shell's")
+	}
+	if action == api.ActionReload {
+		cmd.Flags().IntVar(&parallel, "parallel", 1, "instances replaced at once")
+		cmd.Flags().BoolVarP(&force, "force", "f", false, "reload even if another reload runs")
+	}
+	return cmd
+}
+
+func newFlushCmd(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "flush [name|id|namespace|all]...",
+		Short: "Empty apps' log files (all apps without an argument)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"all"}
+			}
+			resp, err := env.Client().Action(env.ctx, api.ActionRequest{Action: api.ActionFlush, Selectors: args})
+			if err != nil {
+				return err
+			}
+			for _, p := range resp.Processes {
+				fmt.Fprintf(env.IO.Out, "[tend] flushed logs of %s (id %d)\n", p.Name, p.PMID)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,187 @@
+// Package cli is tend's command line: cobra commands that turn flags into
+// api types, call the daemon through package client, and print tables or
+// JSON. Each command is a constructor that takes the shared *Env; behaviour
+// lives in plain functions so it can be tested without a terminal.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
+	"github.com/tendpm/tend/internal/daemon"
+)
+
+// ExitCode is the process exit status of a command.
+type ExitCode int
+
+// Exit codes: 0 on success, 1 on any failure (PM2 exits 1 too).
+const (
+	ExitOK    ExitCode = 0
+	ExitError ExitCode = 1
+)
+
+// IOStreams is where a command reads and writes; commands never use
+// os.Stdout directly, so tests can capture them.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Color is true when Out is a terminal and NO_COLOR is unset.
+	Color bool
+}
+
+// Env is what every command shares.
+type Env struct {
+	IO   *IOStreams
+	Home string
+	// client is made on first use: commands that never talk to the daemon
+	// (version, help) do not pay for it.
+	client *client.Client
+	ctx    context.Context
+}
+
+// Client returns the daemon client, starting the daemon when needed.
+func (e *Env) Client() *client.Client {
+	if e.client == nil {
+		e.client = client.New(client.Options{
+			Home:      e.Home,
+			AutoStart: true,
+			OnVersionMismatch: func(cli, d string) {
+				fmt.Fprintf(e.IO.ErrOut, "[tend] warning: the daemon runs version %s and this CLI is %s; run \"tend update\" to restart the daemon on this binary\n", d, cli)
+			},
+		})
+	}
+	return e.client
+}
+
+// silentError is an error whose message was already printed.
+type silentError struct{ error }
+
+// Main runs the tend command line with os.Args and returns the exit code.
+func Main() ExitCode {
+	if len(os.Args) > 1 && os.Args[1] == "daemon" {
+		// Skip building the command tree: the daemon starts as fast as it can.
+		if err := daemon.Run(client.DefaultHome()); err != nil {
+			daemon.ReportStartFailure(err)
+			fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
+			return ExitError
+		}
+		return ExitOK
+	}
+	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Color: isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""}
+	env := &Env{IO: streams, Home: client.DefaultHome(), ctx: context.Background()}
+	return Run(env, os.Args[1:])
+}
+
+// Run runs one command line in env.
+func Run(env *Env, args []string) ExitCode {
+	root := NewRootCmd(env)
+	root.SetArgs(rewriteArgs(args))
+	root.SetIn(env.IO.In)
+	root.SetOut(env.IO.Out)
+	root.SetErr(env.IO.ErrOut)
+	err := root.ExecuteContext(env.ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var silent silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(env.IO.ErrOut, "[tend] error: %s\n", errorText(err))
+	}
+	return ExitError
+}
+
+// rewriteArgs applies PM2's spellings cobra cannot express: "log" is
+// "logs", and -v alone is the version.
+func rewriteArgs(args []string) []string {
+	if len(args) == 1 && (args[0] == "-v" || args[0] == "-V") {
+		return []string{"--version"}
+	}
+	if len(args) > 0 && args[0] == "log" {
+		return append([]string{"logs"}, args[1:]...)
+	}
+	return args
+}
+
+// errorText is the one line shown for an error.
+func errorText(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	msg := err.Error()
+	for _, class := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrConflict, api.ErrUnavailable, api.ErrInternal} {
+		if errors.Is(err, class) {
+			return strings.TrimSuffix(msg, ": "+class.Error())
+		}
+	}
+	return msg
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tend",
+		Short: "A process manager: PM2's model and command line, for programs in any language",
+		Long: "tend runs your programs in the background, restarts them when they crash, keeps their logs,\n" +
+			"and shows what they cost. Commands and ecosystem files are PM2's.",
+		Version:           api.Version,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%v; see \"tend %s --help\"", err, c.Name())
+	})
+	root.AddCommand(
+		newStartCmd(env),
+		newActionCmd(env, api.ActionStop, nil, "Stop apps (they stay in the list)"),
+		newActionCmd(env, api.ActionRestart, nil, "Restart apps"),
+		newActionCmd(env, api.ActionReload, []string{"gracefulReload"}, "Reload apps (restart, one instance at a time when they share sockets)"),
+		newActionCmd(env, api.ActionDelete, []string{"del"}, "Stop apps and remove them from the list"),
+		newActionCmd(env, api.ActionReset, nil, "Reset apps' restart counters"),
+		newFlushCmd(env),
+		newListCmd(env),
+		newJlistCmd(env),
+		newPrettylistCmd(env),
+		newDescribeCmd(env),
+		newPidCmd(env),
+		newIDCmd(env),
+		newEnvCmd(env),
+		newSendSignalCmd(env),
+		newSendCmd(env),
+		newLogsCmd(env),
+		newPingCmd(env),
+		newKillCmd(env),
+		newUpdateCmd(env),
+		newDaemonCmd(env),
+	)
+	return root
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func newDaemonCmd(env *Env) *cobra.Command {
+	return &cobra.Command{
+		Use:    "daemon",
+		Short:  "Run the daemon in the foreground (started for you when needed)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return daemon.Run(env.Home)
+		},
+	}
+}

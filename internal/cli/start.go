@@ -1,0 +1,345 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
+	"github.com/tendpm/tend/internal/config"
+)
+
+// startOptions are start's flags, PM2's names.
+type startOptions struct {
+	name, namespace, cwd     string
+	instances                string
+	interpreter, interpArgs  string
+	updateEnv, force         bool
+	out, errFile, logFile    string
+	mergeLogs, disableLogs   bool
+	noAutorestart            bool
+	noAutostart, noTreekill  bool
+	maxRestarts              int
+	minUptime                string
+	restartDelay, expBackoff int
+	stopExitCodes            []int
+	killSignal               string
+	killTimeout              int
+	listenTimeout            int
+	waitReady, shutdownMsg   bool
+	maxMemory                string
+	pidFile                  string
+	timeStamps               bool
+	logDateFormat, logType   string
+	forkMode                 bool
+	listen                   []string
+}
+
+func newStartCmd(env *Env) *cobra.Command {
+	o := &startOptions{}
+	cmd := &cobra.Command{
+		Use:   "start <script|command|name|id> [flags] [-- args...]",
+		Short: "Start an app (or restart it if it exists)",
+		Long: "Start a script or command and keep it running. The interpreter comes from the extension\n" +
+			"(.js node, .py python3, .sh bash, .rb ruby, .php php, .pl perl); files with a shebang and\n" +
+			"binaries run directly; a command on PATH runs with its args (tend start redis-server -- --port 7000).\n" +
+			"Starting the name or id of an app that exists restarts it.",
+		Example: "  tend start app.js -i 4 --name api\n  tend start worker.py --restart-delay 1000\n  tend start \"python3 -m http.server 8000\"",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, scriptArgs := args[0], args[1:]
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				if dash > 1 {
+					return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start app.js -- --port 3000: %w", api.ErrInvalid)
+				}
+				scriptArgs = args[dash:]
+			} else if len(scriptArgs) > 0 {
+				return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start %s -- %s: %w", target, strings.Join(scriptArgs, " "), api.ErrInvalid)
+			}
+			return startRun(env, cmd.Flags(), o, target, scriptArgs)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "", "app name (default: the script's name)")
+	f.StringVarP(&o.instances, "instances", "i", "", "number of instances: N, 0 or max (one per CPU), -N (CPUs minus N)")
+	f.StringVar(&o.namespace, "namespace", "", "namespace (default \"default\")")
+	f.StringVar(&o.cwd, "cwd", "", "working directory of the app (default: the current one)")
+	f.StringVar(&o.interpreter, "interpreter", "", "program that runs the script; none runs the file itself")
+	f.StringVar(&o.interpArgs, "interpreter-args", "", "arguments for the interpreter")
+	f.StringVar(&o.interpArgs, "node-args", "", "alias of --interpreter-args")
+	f.BoolVarP(&o.updateEnv, "update-env", "a", false, "when restarting an existing app, replace its environment with this shell's")
+	f.BoolVarP(&o.force, "force", "f", false, "start the script even if it already runs")
+	f.StringVarP(&o.out, "output", "o", "", "stdout log file (NULL or /dev/null: none)")
+	f.StringVarP(&o.errFile, "error", "e", "", "stderr log file (NULL or /dev/null: none)")
+	f.StringVarP(&o.logFile, "log", "l", "", "combined stdout+stderr log file (no value: <name>.log in the logs dir)")
+	f.Lookup("log").NoOptDefVal = "true"
+	f.BoolVar(&o.mergeLogs, "merge-logs", false, "instances share log files (no -<id> suffix)")
+	f.BoolVar(&o.disableLogs, "disable-logs", false, "write no log files")
+	f.BoolVar(&o.noAutorestart, "no-autorestart", false, "do not restart the app when it exits")
+	f.BoolVar(&o.noAutostart, "no-autostart", false, "add the app stopped")
+	f.BoolVar(&o.noTreekill, "no-treekill", false, "stop only the main process, not its process group")
+	f.IntVar(&o.maxRestarts, "max-restarts", api.DefaultMaxRestarts, "unstable restarts in a row before the app is errored")
+	f.StringVar(&o.minUptime, "min-uptime", "", "uptime below which an exit counts as unstable (ms, or 1s, 2m)")
+	f.IntVar(&o.restartDelay, "restart-delay", 0, "delay before an automatic restart (ms)")
+	f.IntVar(&o.expBackoff, "exp-backoff-restart-delay", 0, "first automatic restart delay, growing x1.5 up to 15 s (ms)")
+	f.IntSliceVar(&o.stopExitCodes, "stop-exit-codes", nil, "exit codes after which the app is not restarted")
+	f.StringVar(&o.killSignal, "kill-signal", "", "signal that asks the app to stop (default SIGINT)")
+	f.IntVarP(&o.killTimeout, "kill-timeout", "k", api.DefaultKillTimeout, "ms between the stop signal and SIGKILL")
+	f.IntVar(&o.listenTimeout, "listen-timeout", api.DefaultListenTimeout, "ms to wait for an app to be ready")
+	f.BoolVar(&o.waitReady, "wait-ready", false, "online only once the app says it is ready")
+	f.BoolVar(&o.shutdownMsg, "shutdown-with-message", false, "stop a Node app with a 'shutdown' message instead of a signal")
+	f.StringVar(&o.maxMemory, "max-memory-restart", "", "restart when the app's memory exceeds this (e.g. 200M, 1G)")
+	f.StringVarP(&o.pidFile, "pid", "p", "", "pid file path")
+	f.BoolVar(&o.timeStamps, "time", false, "prefix log lines with a timestamp")
+	f.StringVar(&o.logDateFormat, "log-date-format", "", "timestamp format of log lines")
+	f.StringVar(&o.logType, "log-type", "", "log format (json)")
+	f.BoolVarP(&o.forkMode, "execute-command", "x", false, "run in fork mode")
+	f.StringArrayVar(&o.listen, "listen", nil, "address the app serves on, owned by tend and shared by instances (tcp://:8000, unix:///path)")
+	return cmd
+}
+
+// startRun starts a script, or restarts the apps a name, id or namespace
+// selects (PM2's smart start).
+func startRun(env *Env, flags *pflag.FlagSet, o *startOptions, target string, scriptArgs []string) error {
+	c := env.Client()
+	if len(scriptArgs) == 0 && !flags.Changed("name") && !fileExists(target) {
+		if done, err := restartExisting(env, c, target, o.updateEnv); done || err != nil {
+			return err
+		}
+	}
+	spec, err := o.spec(flags, target, scriptArgs)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Start(env.ctx, api.StartRequest{Apps: []api.AppSpec{spec}, Update: o.updateEnv})
+	if err != nil {
+		return err
+	}
+	for _, name := range resp.Restarted {
+		fmt.Fprintf(env.IO.Out, "[tend] app %q existed; restarted it\n", name)
+	}
+	return printTable(env, resp.Processes)
+}
+
+// restartExisting restarts the apps target selects, if any.
+func restartExisting(env *Env, c *client.Client, target string, updateEnv bool) (bool, error) {
+	req := api.ActionRequest{Action: api.ActionRestart, Selectors: []string{target}}
+	if updateEnv {
+		req.UpdateEnv, req.Env = true, environ()
+	}
+	resp, err := c.Action(env.ctx, req)
+	if errors.Is(err, api.ErrNotFound) {
+		return false, nil // not an app: a script or command to start
+	}
+	if err != nil {
+		return true, err
+	}
+	return true, printTable(env, resp.Processes)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// spec turns flags into an AppSpec, resolved here so that a missing
+// script or interpreter is reported before the daemon is involved.
+func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) (api.AppSpec, error) {
+	s := api.AppSpec{
+		Name:                   o.name,
+		Namespace:              o.namespace,
+		Script:                 script,
+		Args:                   args,
+		Cwd:                    o.cwd,
+		Interpreter:            o.interpreter,
+		InterpreterArgs:        splitArgs(o.interpArgs),
+		Env:                    environ(),
+		RestartDelay:           o.restartDelay,
+		ExpBackoffRestartDelay: o.expBackoff,
+		StopExitCodes:          o.stopExitCodes,
+		KillSignal:             o.killSignal,
+		WaitReady:              o.waitReady,
+		ShutdownWithMessage:    o.shutdownMsg,
+		OutFile:                o.out,
+		ErrorFile:              o.errFile,
+		LogFile:                o.logFile,
+		DisableLogs:            o.disableLogs,
+		LogDateFormat:          o.logDateFormat,
+		LogType:                o.logType,
+		Time:                   o.timeStamps,
+		PidFile:                o.pidFile,
+		Force:                  o.force,
+		Listen:                 o.listen,
+	}
+	if flags.Changed("name") && o.name == "" {
+		return s, fmt.Errorf("app name is empty; pass --name NAME: %w", api.ErrInvalid)
+	}
+	if o.instances != "" {
+		n, err := config.ParseInstances(o.instances)
+		if err != nil {
+			return s, err
+		}
+		s.Instances = n
+	}
+	if o.forkMode {
+		s.ExecMode = api.ForkMode
+	}
+	if o.cwd != "" {
+		abs, err := filepath.Abs(o.cwd)
+		if err != nil {
+			return s, err
+		}
+		s.Cwd = abs
+	}
+	for _, p := range []*string{&s.OutFile, &s.ErrorFile, &s.LogFile, &s.PidFile} {
+		if *p != "" && *p != "true" && !disabledPath(*p) {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return s, err
+			}
+			*p = abs
+		}
+	}
+	if flags.Changed("no-autorestart") {
+		s.Autorestart = ptr(!o.noAutorestart)
+	}
+	if flags.Changed("no-autostart") {
+		s.Autostart = ptr(!o.noAutostart)
+	}
+	if flags.Changed("no-treekill") {
+		s.Treekill = ptr(!o.noTreekill)
+	}
+	if flags.Changed("merge-logs") {
+		s.MergeLogs = ptr(o.mergeLogs)
+	}
+	if flags.Changed("max-restarts") {
+		s.MaxRestarts = ptr(o.maxRestarts)
+	}
+	if flags.Changed("kill-timeout") {
+		if o.killTimeout < 0 {
+			return s, fmt.Errorf("--kill-timeout %d is negative; give milliseconds, e.g. -k 5000: %w", o.killTimeout, api.ErrInvalid)
+		}
+		s.KillTimeout = ptr(o.killTimeout)
+	}
+	if flags.Changed("listen-timeout") {
+		s.ListenTimeout = ptr(o.listenTimeout)
+	}
+	if o.minUptime != "" {
+		ms, err := parseMillis(o.minUptime)
+		if err != nil {
+			return s, fmt.Errorf("--min-uptime %q: %v; give milliseconds or a duration like 2s: %w", o.minUptime, err, api.ErrInvalid)
+		}
+		s.MinUptime = ptr(ms)
+	}
+	if o.maxMemory != "" {
+		b, err := parseBytes(o.maxMemory)
+		if err != nil {
+			return s, fmt.Errorf("--max-memory-restart %q: %v; give a size like 200M or 1G: %w", o.maxMemory, err, api.ErrInvalid)
+		}
+		s.MaxMemoryRestart = b
+	}
+	if err := config.Resolve(&s); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func disabledPath(p string) bool { return p == "NULL" || p == "/dev/null" }
+
+func ptr[T any](v T) *T { return &v }
+
+// environ is this process's environment as a map.
+func environ() map[string]string {
+	env := os.Environ()
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			m[k] = v
+		}
+	}
+	// Variables tend sets for the CLI only must not leak into apps.
+	delete(m, "TEND_READY_FD")
+	return m
+}
+
+// parseMillis reads milliseconds: a number, or a number with ms, s, m or h.
+func parseMillis(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"ms", 1}, {"s", 1000}, {"m", 60_000}, {"h", 3_600_000}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, errors.New("not a duration")
+	}
+	return int(f * mult), nil
+}
+
+// parseBytes reads a size: bytes, or a number with K, M or G (×1024, as PM2).
+func parseBytes(s string) (int64, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSuffix(s, "B")
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "G")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, errors.New("not a size")
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// splitArgs splits an argument string like a shell would for plain words
+// and quoted strings ("--max-old-space-size=4096 --title 'my app'").
+func splitArgs(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}

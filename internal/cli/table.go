@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tendpm/tend/api"
+)
+
+// ANSI colours, used only when output is a terminal.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiGrey   = "\x1b[90m"
+)
+
+// cell is one table cell: its text and, on a terminal, its colour.
+type cell struct {
+	text  string
+	color string
+}
+
+// renderTable draws a box table like PM2's. Colours are applied after
+// padding, so they never skew the columns.
+func renderTable(w io.Writer, header []string, rows [][]cell, color bool) {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+		}
+	}
+	line := func(left, mid, right string) {
+		var b strings.Builder
+		b.WriteString(left)
+		for i, wd := range widths {
+			if i > 0 {
+				b.WriteString(mid)
+			}
+			b.WriteString(strings.Repeat("─", wd+2))
+		}
+		b.WriteString(right)
+		b.WriteByte('\n')
+		io.WriteString(w, b.String())
+	}
+	row := func(cells []cell) {
+		var b strings.Builder
+		b.WriteString("│")
+		for i, c := range cells {
+			pad := widths[i] - utf8.RuneCountInString(c.text)
+			b.WriteByte(' ')
+			if color && c.color != "" {
+				b.WriteString(c.color + c.text + ansiReset)
+			} else {
+				b.WriteString(c.text)
+			}
+			b.WriteString(strings.Repeat(" ", pad+1))
+			b.WriteString("│")
+		}
+		b.WriteByte('\n')
+		io.WriteString(w, b.String())
+	}
+	line("┌", "┬", "┐")
+	hcells := make([]cell, len(header))
+	for i, h := range header {
+		hcells[i] = cell{h, ansiBold + ansiCyan}
+	}
+	row(hcells)
+	line("├", "┼", "┤")
+	for _, r := range rows {
+		row(r)
+	}
+	line("└", "┴", "┘")
+}
+
+var listHeader = []string{"id", "name", "namespace", "version", "mode", "pid", "uptime", "↺", "status", "cpu", "mem", "user", "watching"}
+
+// processRows turns processes into ls rows.
+func processRows(procs []api.Process, now time.Time) [][]cell {
+	rows := make([][]cell, 0, len(procs))
+	for _, p := range procs {
+		e := p.Env
+		pid, uptime := "0", "0"
+		if p.PID > 0 {
+			pid = strconv.Itoa(p.PID)
+		}
+		if e.Status == api.StatusOnline && e.PMUptime > 0 {
+			uptime = humanDuration(now.Sub(time.UnixMilli(e.PMUptime)))
+		}
+		mode := strings.TrimSuffix(e.ExecMode, "_mode")
+		watching := "disabled"
+		if len(e.Watch) > 0 {
+			watching = "enabled"
+		}
+		rows = append(rows, []cell{
+			{strconv.Itoa(p.PMID), ansiCyan},
+			{p.Name, ansiBold + ansiCyan},
+			{e.Namespace, ""},
+			{orNA(e.Version), ""},
+			{mode, ""},
+			{pid, ""},
+			{uptime, ""},
+			{strconv.Itoa(e.RestartTime), ""},
+			{e.Status, statusColor(e.Status)},
+			{strconv.FormatFloat(p.Monit.CPU, 'f', -1, 64) + "%", ""},
+			{humanBytes(p.Monit.Memory), ""},
+			{orNA(e.Username), ansiGrey},
+			{watching, ansiGrey},
+		})
+	}
+	return rows
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "N/A"
+	}
+	return s
+}
+
+func statusColor(s string) string {
+	switch s {
+	case api.StatusOnline:
+		return ansiGreen + ansiBold
+	case api.StatusErrored, api.StatusStopped:
+		return ansiRed + ansiBold
+	}
+	return ansiYellow + ansiBold
+}
+
+// humanDuration is PM2's uptime: 42s, 5m, 3h, 2D.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dD", int(d.Hours()/24))
+}
+
+// humanBytes is PM2's memory column: 0b, 12.3kb, 45.6mb, 1.2gb.
+func humanBytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%db", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1fkb", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1fmb", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1fgb", float64(n)/(1<<30))
+}
+
+// printTable prints processes as the ls table (nothing for an empty list
+// of processes touched by an action).
+func printTable(env *Env, procs []api.Process) error {
+	if len(procs) == 0 {
+		return nil
+	}
+	renderTable(env.IO.Out, listHeader, processRows(procs, time.Now()), env.IO.Color)
+	return nil
+}

@@ -1,0 +1,142 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"sync"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/supervise"
+)
+
+func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
+	var req api.ActionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.table.selectProcs(req.Selectors)
+	if err != nil {
+		return err
+	}
+	var do func(p *supervise.Proc) error
+	switch req.Action {
+	case api.ActionStop:
+		do = (*supervise.Proc).Stop
+	case api.ActionRestart, api.ActionReload:
+		// Reload without shared sockets is a restart, as PM2 does in fork mode.
+		do = func(p *supervise.Proc) error { return d.restartWithEnv(p, req) }
+	case api.ActionDelete:
+		do = func(p *supervise.Proc) error {
+			err := p.Delete()
+			d.table.remove(p)
+			return err
+		}
+	case api.ActionReset:
+		do = func(p *supervise.Proc) error { p.Reset(); return nil }
+	case api.ActionFlush:
+		do = (*supervise.Proc).Flush
+	default:
+		return fmt.Errorf("unknown action %q; use stop, restart, reload, delete, reset or flush: %w", req.Action, api.ErrInvalid)
+	}
+	if req.UpdateEnv && req.Env == nil {
+		return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
+	}
+	err = each(procs, do)
+	resp := api.ActionResponse{Processes: d.snapshots(procs, false)}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, resp)
+}
+
+// restartWithEnv restarts p; with UpdateEnv its environment is replaced by
+// the one sent (PM2 merges, so removed variables linger: PM2 #3486).
+func (d *Daemon) restartWithEnv(p *supervise.Proc, req api.ActionRequest) error {
+	if !req.UpdateEnv {
+		return d.restart(p, nil)
+	}
+	s := p.Spec()
+	s.Env = make(map[string]string, len(req.Env))
+	for k, v := range req.Env {
+		s.Env[k] = v
+	}
+	if err := config.Resolve(&s); err != nil {
+		return err
+	}
+	return d.restart(p, &s)
+}
+
+// each runs do on every process at once and joins the errors.
+func each(procs []*supervise.Proc, do func(*supervise.Proc) error) error {
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = do(p)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
+	var req api.SignalRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sig, err := config.ParseSignal(req.Signal)
+	if err != nil {
+		return err
+	}
+	procs, err := d.table.selectProcs(req.Selectors)
+	if err != nil {
+		return err
+	}
+	if err := each(procs, func(p *supervise.Proc) error { return p.Signal(sig) }); err != nil {
+		return err
+	}
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
+}
+
+func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
+	var req api.StdinRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.table.selectProcs(req.Selectors)
+	if err != nil {
+		return err
+	}
+	if err := each(procs, func(p *supervise.Proc) error { return p.WriteStdin(req.Line) }); err != nil {
+		return err
+	}
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
+}
+
+// snapshots reports procs in jlist shape; with usage, online processes get
+// their tree's CPU and memory.
+func (d *Daemon) snapshots(procs []*supervise.Proc, usage bool) []api.Process {
+	out := make([]api.Process, len(procs))
+	var roots []int
+	for i, p := range procs {
+		out[i] = p.Snapshot()
+		if usage && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
+			roots = append(roots, out[i].PID)
+		}
+	}
+	if len(roots) == 0 {
+		return out
+	}
+	u := d.sampler.Sample(roots)
+	for i := range out {
+		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
+			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}
+		}
+	}
+	return out
+}

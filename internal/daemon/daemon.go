@@ -1,0 +1,278 @@
+// Package daemon is tend's long-lived process (PM2's God): it owns the
+// process table, serves the API on $TEND_HOME/tend.sock, fans out events and
+// live log lines, and stops every app before it exits.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/metrics"
+	"github.com/tendpm/tend/internal/supervise"
+)
+
+// Files in $TEND_HOME.
+const (
+	SocketName = "tend.sock"
+	PidName    = "tend.pid"
+	LogName    = "tend.log"
+	LockName   = "daemon.lock"
+)
+
+// EnvReadyFD names the fd on which a starting daemon reports that it
+// listens: it writes "ok\n" or an error line, then closes it.
+const EnvReadyFD = "TEND_READY_FD"
+
+// Daemon is the running daemon.
+type Daemon struct {
+	home      string
+	log       *slog.Logger
+	reaper    *supervise.Reaper
+	hub       *logs.Hub
+	bus       *bus
+	sampler   *metrics.Sampler
+	startedAt time.Time
+
+	table table
+
+	// startMu serializes start requests, so two CLIs starting the same name
+	// at once make one app.
+	startMu sync.Mutex
+
+	lnMu   sync.Mutex
+	ln     net.Listener
+	lnIno  uint64
+	srv    *http.Server
+	quit   chan struct{}
+	quitMu sync.Once
+}
+
+// Run runs the daemon in home until it is killed (tend kill, SIGTERM,
+// SIGINT). It returns after every app has been stopped.
+func Run(home string) error {
+	syscall.Umask(0o077)
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	for _, dir := range []string{"logs", "pids"} {
+		if err := os.MkdirAll(filepath.Join(home, dir), 0o755); err != nil {
+			return err
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+
+	pidFile, err := lockPidFile(filepath.Join(home, PidName))
+	if err != nil {
+		return err
+	}
+	defer pidFile.Close()
+
+	reaper, err := supervise.NewReaper()
+	if err != nil {
+		return fmt.Errorf("become a child subreaper: %w", err)
+	}
+	defer reaper.Close()
+
+	d := &Daemon{
+		home:      home,
+		log:       log,
+		reaper:    reaper,
+		hub:       logs.NewHub(),
+		bus:       newBus(),
+		sampler:   metrics.NewSampler(),
+		startedAt: time.Now(),
+		quit:      make(chan struct{}),
+	}
+	d.table.init()
+	d.srv = &http.Server{
+		Handler:           d.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if err := d.listen(); err != nil {
+		return err
+	}
+	reportReady("ok")
+	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2)
+	defer signal.Stop(sigs)
+loop:
+	for {
+		select {
+		case <-d.quit:
+			break loop
+		case s := <-sigs:
+			switch s {
+			case unix.SIGHUP:
+				// A closed terminal must not take the apps down (PM2 ignores it too).
+			case unix.SIGUSR1:
+				// A client found no socket: recreate it if it was removed.
+				if err := d.relisten(); err != nil {
+					log.Error("recreate socket", "err", err)
+				}
+			case unix.SIGUSR2:
+				d.reopenLogs()
+			default:
+				log.Info("signal received, stopping apps", "signal", s.String())
+				d.stopAll()
+				break loop
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = d.srv.Shutdown(ctx)
+	d.removeSocket()
+	supervise.WaitPumps(3 * time.Second)
+	_ = os.Remove(filepath.Join(home, PidName))
+	log.Info("daemon stopped")
+	return nil
+}
+
+// reportReady tells the CLI that started this daemon how the start went.
+func reportReady(msg string) {
+	fd, err := strconv.Atoi(os.Getenv(EnvReadyFD))
+	if err != nil || fd < 3 {
+		return
+	}
+	os.Unsetenv(EnvReadyFD)
+	f := os.NewFile(uintptr(fd), "ready")
+	_, _ = io.WriteString(f, msg+"\n")
+	f.Close()
+}
+
+// ReportStartFailure tells a waiting CLI why the daemon could not start.
+func ReportStartFailure(err error) { reportReady("error: " + err.Error()) }
+
+// lockPidFile takes an exclusive lock on the pid file for the daemon's
+// whole life: clients test the lock to know whether a daemon is alive, and a
+// second daemon in the same home refuses to start.
+func lockPidFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		b, _ := os.ReadFile(path)
+		return nil, fmt.Errorf("a tend daemon already runs in this home (pid %s): %w", trimSpace(b), api.ErrConflict)
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func trimSpace(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+func (d *Daemon) socketPath() string { return filepath.Join(d.home, SocketName) }
+
+// listen binds the API socket. The caller holds the pid-file lock, so a
+// socket file already there belongs to a dead daemon and is removed.
+func (d *Daemon) listen() error {
+	path := d.socketPath()
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return err
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	var st unix.Stat_t
+	_ = unix.Stat(path, &st)
+	d.lnMu.Lock()
+	old := d.ln
+	d.ln, d.lnIno = ln, st.Ino
+	d.lnMu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			d.log.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// relisten recreates the socket if its file is gone or is not ours.
+func (d *Daemon) relisten() error {
+	var st unix.Stat_t
+	d.lnMu.Lock()
+	ino := d.lnIno
+	d.lnMu.Unlock()
+	if unix.Stat(d.socketPath(), &st) == nil && st.Ino == ino {
+		return nil
+	}
+	d.log.Warn("socket file was removed; recreating it", "path", d.socketPath())
+	return d.listen()
+}
+
+func (d *Daemon) removeSocket() {
+	var st unix.Stat_t
+	d.lnMu.Lock()
+	defer d.lnMu.Unlock()
+	if unix.Stat(d.socketPath(), &st) == nil && st.Ino == d.lnIno {
+		_ = os.Remove(d.socketPath())
+	}
+}
+
+// shutdown makes Run return after the current requests are answered.
+func (d *Daemon) shutdown() { d.quitMu.Do(func() { close(d.quit) }) }
+
+// stopAll stops every app with its stop sequence, all at once.
+func (d *Daemon) stopAll() int {
+	procs := d.table.all()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Delete(); err != nil {
+				d.log.Error("stop", "app", p.Name(), "id", p.PMID(), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return len(procs)
+}
+
+func (d *Daemon) reopenLogs() {
+	for _, p := range d.table.all() {
+		if err := p.ReopenLogs(); err != nil {
+			d.log.Error("reopen logs", "app", p.Name(), "err", err)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/tendpm/tend/api"
+)
+
+// maxBody bounds request bodies; a spec with a large environment is a few
+// hundred kilobytes.
+const maxBody = 16 << 20
+
+// handlerFunc is an API handler: it writes a response or returns an error,
+// which writeError renders in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handler is the API: the same handler serves the unix socket (and later
+// the dashboard's TCP listener).
+func (d *Daemon) Handler() http.Handler {
+	routes := map[string]handlerFunc{
+		api.RoutePing:      d.handlePing,
+		api.RouteProcesses: d.handleProcesses,
+		api.RouteStart:     d.handleStart,
+		api.RouteAction:    d.handleAction,
+		api.RouteSignal:    d.handleSignal,
+		api.RouteStdin:     d.handleStdin,
+		api.RouteLogs:      d.handleLogs,
+		api.RouteEvents:    d.handleEvents,
+		api.RouteKill:      d.handleKill,
+	}
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(api.HeaderVersion, api.Version)
+			defer func() {
+				// A bug in one handler must not take the apps down with the daemon.
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					d.log.Error("handler panic", "route", pattern, "panic", v)
+					writeError(w, fmt.Errorf("daemon bug on %s: %v; please report it: %w", pattern, v, api.ErrInternal))
+				}
+			}()
+			if err := h(w, r); err != nil {
+				writeError(w, err)
+			}
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(api.HeaderVersion, api.Version)
+		writeError(w, fmt.Errorf("no route %s %s; this daemon is version %s: %w", r.Method, r.URL.Path, api.Version, api.ErrNotFound))
+	})
+	return mux
+}
+
+// writeError renders err as {"error":{"code","message"}} with the status
+// of its class.
+func writeError(w http.ResponseWriter, err error) {
+	status, code := http.StatusInternalServerError, api.CodeInternal
+	switch {
+	case errors.Is(err, api.ErrNotFound):
+		status, code = http.StatusNotFound, api.CodeNotFound
+	case errors.Is(err, api.ErrInvalid):
+		status, code = http.StatusBadRequest, api.CodeInvalid
+	case errors.Is(err, api.ErrConflict):
+		status, code = http.StatusConflict, api.CodeConflict
+	case errors.Is(err, api.ErrUnavailable):
+		status, code = http.StatusServiceUnavailable, api.CodeUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorInfo{Code: code, Message: message(err)}})
+}
+
+// message strips the class suffix that %w wrapping leaves ("...: not
+// found"): the class travels as the code.
+func message(err error) string {
+	msg := err.Error()
+	for _, class := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrConflict, api.ErrUnavailable, api.ErrInternal} {
+		if errors.Is(err, class) {
+			msg = strings.TrimSuffix(msg, ": "+class.Error())
+			break
+		}
+	}
+	return msg
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON request body into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad request body for %s: %v: %w", r.URL.Path, err, api.ErrInvalid)
+	}
+	return nil
+}
+
+func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, api.PingResponse{
+		Version:   api.Version,
+		PID:       os.Getpid(),
+		Home:      d.home,
+		StartedAt: d.startedAt.UnixMilli(),
+	})
+}
+
+func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
+	procs := d.table.all()
+	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
+		var err error
+		if procs, err = d.table.selectProcs(sels); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, d.snapshots(procs, true))
+}
+
+func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
+	n := d.stopAll()
+	err := writeJSON(w, api.KillResponse{Stopped: n})
+	d.shutdown()
+	return err
+}

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/supervise"
+)
+
+var unsafeFileChars = regexp.MustCompile(`[^a-zA-Z0-9._-]`)
+
+// fileName is an app name as it appears in log and pid file names (PM2
+// replaces everything but letters, digits, dots and dashes).
+func fileName(name string) string { return unsafeFileChars.ReplaceAllString(name, "-") }
+
+// disabledLog reports whether a configured log path means "do not write".
+func disabledLog(p string) bool { return p == "NULL" || p == "/dev/null" }
+
+// withID inserts -<pmid> before a path's extension (PM2's rule for apps
+// whose instances do not merge their logs): web-out.log -> web-out-3.log.
+func withID(path string, pmid int) string {
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + strconv.Itoa(pmid) + ext
+}
+
+// logPaths computes where an instance's output goes.
+func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPaths) {
+	name := fileName(s.Name)
+	out, errp, comb := s.OutFile, s.ErrorFile, s.LogFile
+	if out == "" {
+		out = filepath.Join(d.home, "logs", name+"-out.log")
+	}
+	if errp == "" {
+		errp = filepath.Join(d.home, "logs", name+"-error.log")
+	}
+	if comb == "true" {
+		comb = filepath.Join(d.home, "logs", name+".log")
+	}
+	split := s.MergeLogs != nil && !*s.MergeLogs
+	resolve := func(p string) (file, shown string) {
+		switch {
+		case p == "":
+			return "", ""
+		case s.DisableLogs || disabledLog(p):
+			return "", "/dev/null"
+		case split:
+			p = withID(p, pmid)
+		}
+		return p, p
+	}
+	var f logs.Files
+	var shown supervise.LogPaths
+	f.Out, shown.Out = resolve(out)
+	f.Err, shown.Err = resolve(errp)
+	f.Combined, shown.Combined = resolve(comb)
+	return f, shown
+}
+
+// pidPath is the instance's pid file; a custom path gets -<pmid> too (PM2).
+func (d *Daemon) pidPath(s *api.AppSpec, pmid int) string {
+	if s.PidFile != "" {
+		return withID(s.PidFile, pmid)
+	}
+	return filepath.Join(d.home, "pids", fileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
+}

@@ -1,0 +1,169 @@
+package daemon
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/supervise"
+)
+
+func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
+	var req api.StartRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	resp, err := d.start(req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, resp)
+}
+
+// start applies a StartRequest. Every spec is checked before anything
+// starts, so a bad one leaves the table as it was.
+func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
+	if len(req.Apps) == 0 {
+		return api.StartResponse{}, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
+	}
+	specs := make([]api.AppSpec, len(req.Apps))
+	seen := map[string]bool{}
+	for i, s := range req.Apps {
+		if err := config.Resolve(&s); err != nil {
+			return api.StartResponse{}, err
+		}
+		if seen[s.Name] {
+			return api.StartResponse{}, fmt.Errorf("app %q is given twice; names must be unique: %w", s.Name, api.ErrInvalid)
+		}
+		seen[s.Name] = true
+		specs[i] = s
+	}
+
+	d.startMu.Lock()
+	defer d.startMu.Unlock()
+
+	// Plan every app before touching any (PM2's smart start): a new name
+	// starts; with Update an existing app is restarted on the new spec (the
+	// file is the truth); otherwise a stopped or errored app of the same
+	// name and script is restarted, and a running one is refused unless the
+	// spec forces a second copy.
+	existing := make([][]*supervise.Proc, len(specs))
+	for i, s := range specs {
+		ps := d.table.byName(s.Name)
+		if len(ps) == 0 || req.Update {
+			existing[i] = ps
+			continue
+		}
+		if s.Force {
+			continue // a second copy under the same name, as PM2 -f does
+		}
+		cur := ps[0].Spec()
+		if cur.Script != s.Script || !slices.Equal(cur.Args, s.Args) {
+			return api.StartResponse{}, fmt.Errorf("app %q already exists and runs %s; choose another --name, or delete it first: %w", s.Name, cur.Script, api.ErrConflict)
+		}
+		for _, p := range ps {
+			switch p.Status() {
+			case api.StatusStopped, api.StatusErrored:
+			default:
+				return api.StartResponse{}, fmt.Errorf("script %s already runs as app %q (id %d); pass --name to start another copy, or -f to force: %w", s.Script, s.Name, p.PMID(), api.ErrConflict)
+			}
+		}
+		existing[i] = ps
+	}
+
+	var resp api.StartResponse
+	var touched []*supervise.Proc
+	for i, s := range specs {
+		if ps := existing[i]; len(ps) > 0 {
+			resp.Restarted = append(resp.Restarted, s.Name)
+			for _, p := range ps {
+				var spec *api.AppSpec
+				if req.Update {
+					spec = &s
+				}
+				if err := d.restart(p, spec); err != nil {
+					return resp, err
+				}
+				touched = append(touched, p)
+			}
+			continue
+		}
+		ps, err := d.create(s)
+		touched = append(touched, ps...)
+		if err != nil {
+			resp.Processes = d.snapshots(touched, false)
+			return resp, err
+		}
+	}
+	resp.Processes = d.snapshots(touched, false)
+	return resp, nil
+}
+
+// create adds the instances of a new app to the table and starts them
+// (unless autostart is off).
+func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
+	first := d.table.reserve(s.Instances)
+	procs := make([]*supervise.Proc, 0, s.Instances)
+	for i := 0; i < s.Instances; i++ {
+		p := d.newProc(s, first+i, i)
+		d.table.add(p)
+		procs = append(procs, p)
+	}
+	if !*s.Autostart {
+		return procs, nil
+	}
+	for _, p := range procs {
+		if err := p.Start(); err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
+}
+
+func (d *Daemon) newProc(s api.AppSpec, pmid, index int) *supervise.Proc {
+	if s.IncrementVar != "" {
+		s.Env = incremented(s.Env, s.IncrementVar, index)
+	}
+	files, paths := d.logPaths(&s, pmid)
+	return supervise.New(supervise.Options{
+		PMID:    pmid,
+		Index:   index,
+		Spec:    s,
+		Files:   files,
+		Paths:   paths,
+		PidFile: d.pidPath(&s, pmid),
+		Env:     map[string]string{"TEND_HOME": d.home},
+		Reaper:  d.reaper,
+		Hub:     d.hub,
+		Notify:  d.bus.publish,
+		Log:     d.log,
+	})
+}
+
+// restart restarts p, replacing its spec when spec is not nil.
+func (d *Daemon) restart(p *supervise.Proc, spec *api.AppSpec) error {
+	if spec == nil {
+		return p.Restart(nil, nil, nil)
+	}
+	s := *spec
+	if s.IncrementVar != "" {
+		s.Env = incremented(s.Env, s.IncrementVar, p.Snapshot().Env.InstanceIndex)
+	}
+	files, paths := d.logPaths(&s, p.PMID())
+	return p.Restart(&s, &files, &paths)
+}
+
+// incremented returns env with variable v increased by index (PM2's
+// increment_var: PORT 3000, 3001, ...).
+func incremented(env map[string]string, v string, index int) map[string]string {
+	base := 0
+	fmt.Sscan(env[v], &base)
+	out := make(map[string]string, len(env)+1)
+	for k, val := range env {
+		out[k] = val
+	}
+	out[v] = fmt.Sprint(base + index)
+	return out
+}

@@ -1,0 +1,38 @@
+// Package supervise owns managed processes: one Proc per pm_id spawns its
+// program, follows it through PM2's statuses, restarts it by policy and stops
+// it with its kill sequence.
+//
+// # Spawning
+//
+// An app runs from an argv (config.Argv), never through a shell unless its
+// script is a shell script or a command line. Each run gets its own process
+// group (Setpgid), pipes for stdin, stdout and stderr, and the environment of
+// its spec plus pm_id, name, namespace and the instance variable. The daemon
+// is a child subreaper and the Reaper is its only waiter, so descendants that
+// an app orphans are reaped too: no zombies.
+//
+// # Restart policy
+//
+// PM2's names and arithmetic, with one rule changed. A run that exits after
+// less than min_uptime is unstable. unstable_restarts counts consecutive
+// unstable exits: a run that lasts min_uptime resets it to 0, and when it
+// reaches max_restarts the app becomes errored instead of restarting. PM2
+// counts unstable exits only during the first min_uptime×max_restarts (16 s)
+// after a start, so an app that crashes at once but restarts slowly (with
+// restart_delay or exp_backoff_restart_delay) loops forever there; tend has no
+// such window. With exp_backoff_restart_delay the delay starts at its value,
+// grows ×1.5 (rounded down) after each crash up to 15 s, and starts over after
+// a run that lasted 30 s. An exit code listed in stop_exit_codes, or
+// autorestart false, leaves the app stopped.
+//
+// # Stopping
+//
+// Stop sends kill_signal (SIGINT by default, as PM2) to the whole process
+// group, waits up to kill_timeout for the group to be empty, then sends
+// SIGKILL to the group. The main process's exit comes from the Reaper (no pid
+// polling); only the rest of the group is checked with kill(-pgid, 0). An app
+// whose group survives SIGKILL becomes errored with the reason shown. When an
+// app exits on its own and leaves processes in its group, they get the same
+// stop sequence before it is restarted, so a restart never finds its port
+// held by a leftover child.
+package supervise
