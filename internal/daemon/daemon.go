@@ -90,22 +90,7 @@ func Run(home string) error {
 	}
 	defer reaper.Close()
 
-	d := &Daemon{
-		home:      home,
-		log:       log,
-		reaper:    reaper,
-		hub:       logs.NewHub(),
-		bus:       newBus(),
-		sampler:   metrics.NewSampler(),
-		startedAt: time.Now(),
-		quit:      make(chan struct{}),
-	}
-	d.table.init()
-	d.srv = &http.Server{
-		Handler:           d.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	d := newDaemon(home, log, reaper)
 	if err := d.listen(); err != nil {
 		return err
 	}
@@ -146,6 +131,27 @@ loop:
 	_ = os.Remove(filepath.Join(home, PidName))
 	log.Info("daemon stopped")
 	return nil
+}
+
+// newDaemon makes a daemon that does not listen yet.
+func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon {
+	d := &Daemon{
+		home:      home,
+		log:       log,
+		reaper:    reaper,
+		hub:       logs.NewHub(),
+		bus:       newBus(),
+		sampler:   metrics.NewSampler(),
+		startedAt: time.Now(),
+		quit:      make(chan struct{}),
+	}
+	d.table.init()
+	d.srv = &http.Server{
+		Handler:           d.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return d
 }
 
 // reportReady tells the CLI that started this daemon how the start went.
