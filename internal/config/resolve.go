@@ -28,6 +28,10 @@ var interpreters = map[string]string{
 	".pl":  "perl",
 }
 
+// MaxInstances bounds an app's instance count: a typo like -i 100000 must
+// not fork the machine to death.
+const MaxInstances = 1024
+
 // ParseInstances turns PM2's -i value into a count: "max" or 0 is the
 // number of CPUs, a negative n is CPUs+n, and the result is at least 1.
 func ParseInstances(s string) (int, error) {
@@ -133,6 +137,9 @@ func fillDefaults(s *api.AppSpec) error {
 	}
 	if s.Instances == 0 {
 		s.Instances = 1
+	}
+	if s.Instances > MaxInstances {
+		return fmt.Errorf("instances %d is more than tend runs for one app (%d); use fewer: %w", s.Instances, MaxInstances, api.ErrInvalid)
 	}
 	if s.ExecMode == "" || s.ExecMode == "fork" || s.ExecMode == "cluster" {
 		switch {

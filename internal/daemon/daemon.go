@@ -61,6 +61,10 @@ type Daemon struct {
 	srv    *http.Server
 	quit   chan struct{}
 	quitMu sync.Once
+
+	// noSpawn makes start add apps without running them (fuzzing the API
+	// must not run whatever a random body names).
+	noSpawn bool
 }
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,

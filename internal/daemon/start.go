@@ -111,7 +111,7 @@ func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
 		d.table.add(p)
 		procs = append(procs, p)
 	}
-	if !*s.Autostart {
+	if !*s.Autostart || d.noSpawn {
 		return procs, nil
 	}
 	for _, p := range procs {
@@ -144,6 +144,9 @@ func (d *Daemon) newProc(s api.AppSpec, pmid, index int) *supervise.Proc {
 
 // restart restarts p, replacing its spec when spec is not nil.
 func (d *Daemon) restart(p *supervise.Proc, spec *api.AppSpec) error {
+	if d.noSpawn {
+		return nil
+	}
 	if spec == nil {
 		return p.Restart(nil, nil, nil)
 	}
