@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // processEnvFields is the set of JSON keys ProcessEnv encodes itself; an
@@ -40,57 +42,147 @@ type processEnvNoMethods ProcessEnv
 // the instance index under the instance variable's name, then every
 // environment variable flattened at the top level.
 func (e ProcessEnv) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(processEnvNoMethods(e))
-	if err != nil {
+	var buf bytes.Buffer
+	if err := e.encode(&buf); err != nil {
 		return nil, err
 	}
+	return buf.Bytes(), nil
+}
+
+func (e *ProcessEnv) encode(buf *bytes.Buffer) error {
+	// The environment is written by hand, twice: as "env" and flattened.
+	noEnv := *e
+	noEnv.Env = nil
+	b, err := json.Marshal((*processEnvNoMethods)(&noEnv))
+	if err != nil {
+		return err
+	}
+	keys := slices.Sorted(maps.Keys(e.Env))
 	known := processEnvFields()
-	var buf bytes.Buffer
-	buf.Grow(len(b) + 64*len(e.Env) + 32)
+	buf.Grow(len(b) + 128*len(e.Env) + 32)
 	buf.Write(b[:len(b)-1]) // without the closing brace
+	if e.Env != nil {
+		buf.WriteString(`,"env":{`)
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeString(buf, k)
+			buf.WriteByte(':')
+			writeString(buf, e.Env[k])
+		}
+		buf.WriteByte('}')
+	}
 	iv := e.InstanceVar
 	if iv == "" {
 		iv = DefaultInstanceVar
 	}
 	if !known[iv] {
-		writeKey(&buf, iv)
+		writeKey(buf, iv)
 		buf.WriteString(strconv.Itoa(e.InstanceIndex))
 	}
-	for _, k := range slices.Sorted(maps.Keys(e.Env)) {
+	for _, k := range keys {
 		if known[k] || k == iv {
 			continue
 		}
-		writeKey(&buf, k)
-		v, _ := json.Marshal(e.Env[k])
-		buf.Write(v)
+		writeKey(buf, k)
+		writeString(buf, e.Env[k])
 	}
 	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return nil
+}
+
+// EncodeProcesses writes procs as a JSON array, the same bytes as
+// json.Marshal(procs) but without encoding/json re-scanning each pm2_env
+// (the daemon's list handler is on the path of every tend jlist).
+func EncodeProcesses(w io.Writer, procs []Process) error {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := range procs {
+		p := &procs[i]
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"pid":`)
+		buf.WriteString(strconv.Itoa(p.PID))
+		buf.WriteString(`,"name":`)
+		writeString(&buf, p.Name)
+		buf.WriteString(`,"pm_id":`)
+		buf.WriteString(strconv.Itoa(p.PMID))
+		buf.WriteString(`,"monit":`)
+		m, err := json.Marshal(p.Monit)
+		if err != nil {
+			return err
+		}
+		buf.Write(m)
+		buf.WriteString(`,"pm2_env":`)
+		if err := p.Env.encode(&buf); err != nil {
+			return err
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteString("]\n")
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 func writeKey(buf *bytes.Buffer, k string) {
 	buf.WriteByte(',')
-	kb, _ := json.Marshal(k)
-	buf.Write(kb)
+	writeString(buf, k)
 	buf.WriteByte(':')
 }
 
-// UnmarshalJSON reads pm2_env back; flattened variables are ignored (they
-// are also in "env").
-func (e *ProcessEnv) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, (*processEnvNoMethods)(e)); err != nil {
-		return err
+// writeString writes s as a JSON string. Environment variables are mostly
+// plain ASCII; json.Marshal per value made jlist several times slower.
+func writeString(buf *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			buf.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				buf.WriteByte('\\')
+				buf.WriteByte(c)
+			case '\n':
+				buf.WriteString(`\n`)
+			case '\t':
+				buf.WriteString(`\t`)
+			case '\r':
+				buf.WriteString(`\r`)
+			default:
+				buf.WriteString(`\u00`)
+				buf.WriteByte(hex[c>>4])
+				buf.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\ufffd`)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			buf.WriteString(s[start:i])
+			buf.WriteString(`\u202`)
+			buf.WriteByte(hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	iv := e.InstanceVar
-	if iv == "" {
-		iv = DefaultInstanceVar
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	if raw, ok := m[iv]; ok {
-		_ = json.Unmarshal(raw, &e.InstanceIndex)
-	}
-	return nil
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
 }

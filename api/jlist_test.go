@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -36,5 +37,29 @@ func TestProcessEnvFlattensEnv(t *testing.T) {
 	}
 	if diff := cmp.Diff(e, back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestEncodeProcessesMatchesMarshal(t *testing.T) {
+	procs := []Process{
+		{PID: 12, Name: "a\"b", PMID: 0, Monit: Monit{Memory: 1 << 20, CPU: 1.5},
+			Env: ProcessEnv{AppSpec: AppSpec{Name: "a\"b", Env: map[string]string{"X": "line\nbreak\u2028\xff<>&", "Y": "ünï"}}, Status: StatusOnline}},
+		{PID: 0, Name: "c", PMID: 3, Env: ProcessEnv{AppSpec: AppSpec{Name: "c", InstanceVar: "IDX"}, InstanceIndex: 4}},
+	}
+	var buf bytes.Buffer
+	if err := EncodeProcesses(&buf, procs); err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(procs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, exp any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("EncodeProcesses wrote invalid JSON: %v\n%s", err, buf.Bytes())
+	}
+	json.Unmarshal(want, &exp)
+	if diff := cmp.Diff(exp, got); diff != "" {
+		t.Errorf("EncodeProcesses differs from json.Marshal (-marshal +encode):\n%s", diff)
 	}
 }

@@ -56,8 +56,8 @@ type ProcessEnv struct {
 	PMLogPath        string `json:"pm_log_path,omitempty"`
 	PMPidPath        string `json:"pm_pid_path"`
 	// InstanceIndex is the value of InstanceVar (NODE_APP_INSTANCE); it is
-	// encoded under the name InstanceVar holds.
-	InstanceIndex int    `json:"-"`
+	// encoded under tend_instance and under the name InstanceVar holds.
+	InstanceIndex int    `json:"tend_instance"`
 	Version       string `json:"version"`
 	Username      string `json:"username"`
 

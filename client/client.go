@@ -212,9 +212,19 @@ func (c *Client) Ping(ctx context.Context) (api.PingResponse, error) {
 // Processes lists the processes the selectors pick (see api.ActionRequest),
 // or every process without selectors: the jlist array.
 func (c *Client) Processes(ctx context.Context, selectors ...string) ([]api.Process, error) {
+	return c.processes(ctx, url.Values{"sel": selectors})
+}
+
+// Summaries is Processes without each app's environment: a tenth of the
+// size, for listings that do not show it.
+func (c *Client) Summaries(ctx context.Context, selectors ...string) ([]api.Process, error) {
+	return c.processes(ctx, url.Values{"sel": selectors, "env": {"0"}})
+}
+
+func (c *Client) processes(ctx context.Context, q url.Values) ([]api.Process, error) {
 	var out []api.Process
 	m, p := split(api.RouteProcesses)
-	resp, err := c.do(ctx, m, p, url.Values{"sel": selectors}, nil)
+	resp, err := c.do(ctx, m, p, q, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ func newListCmd(env *Env) *cobra.Command {
 		Short:   "List apps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := env.Client().Processes(env.ctx)
+			procs, err := env.Client().Summaries(env.ctx)
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func newPrettylistCmd(env *Env) *cobra.Command {
 // selectLocal lists the processes selectors name (the daemon applies its
 // selector rules and names a selector that matches nothing).
 func selectLocal(env *Env, sels []string) ([]api.Process, error) {
-	return env.Client().Processes(env.ctx, sels...)
+	return env.Client().Summaries(env.ctx, sels...)
 }
 
 func newDescribeCmd(env *Env) *cobra.Command {
@@ -268,7 +268,7 @@ func newEnvCmd(env *Env) *cobra.Command {
 		Short: "Print the environment an app runs with",
 		Args:  exactArgs(1, "env needs an app id or name, e.g. tend env 0"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(env, args)
+			procs, err := env.Client().Processes(env.ctx, args...)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func newLogsCmd(env *Env) *cobra.Command {
 			}
 			width := 0
 			if !raw && !asJSON {
-				if procs, err := env.Client().Processes(ctx, args...); err == nil {
+				if procs, err := env.Client().Summaries(ctx, args...); err == nil {
 					for _, p := range procs {
 						width = max(width, len(p.Name))
 					}

@@ -122,7 +122,14 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return writeJSON(w, d.snapshots(procs, true))
+	list := d.snapshots(procs, true)
+	if r.URL.Query().Get("env") == "0" {
+		for i := range list {
+			list[i].Env.Env = nil
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return api.EncodeProcesses(w, list)
 }
 
 func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -11,11 +10,17 @@ import (
 	"github.com/tendpm/tend/internal/supervise"
 )
 
-var unsafeFileChars = regexp.MustCompile(`[^a-zA-Z0-9._-]`)
-
 // fileName is an app name as it appears in log and pid file names (PM2
 // replaces everything but letters, digits, dots and dashes).
-func fileName(name string) string { return unsafeFileChars.ReplaceAllString(name, "-") }
+func fileName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '-'
+	}, name)
+}
 
 // disabledLog reports whether a configured log path means "do not write".
 func disabledLog(p string) bool { return p == "NULL" || p == "/dev/null" }

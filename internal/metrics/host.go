@@ -2,9 +2,10 @@ package metrics
 
 import (
 	"fmt"
+	"os"
 	"runtime"
-
-	"github.com/prometheus/procfs"
+	"strconv"
+	"strings"
 )
 
 // Host describes the machine, for percentages and `tend info`-style output.
@@ -15,16 +16,19 @@ type Host struct {
 
 // HostInfo reads the CPU count and total memory.
 func HostInfo() (Host, error) {
-	fs, err := procfs.NewFS(procRoot)
+	b, err := os.ReadFile(procRoot + "/meminfo")
 	if err != nil {
 		return Host{}, fmt.Errorf("host info: %w; is /proc mounted?", err)
 	}
-	mi, err := fs.Meminfo()
-	if err != nil {
-		return Host{}, fmt.Errorf("host info: read /proc/meminfo: %w", err)
+	for _, line := range strings.Split(string(b), "\n") {
+		// "MemTotal:       24594356 kB"
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				break
+			}
+			return Host{CPUs: runtime.NumCPU(), MemTotal: kb << 10}, nil
+		}
 	}
-	if mi.MemTotalBytes == nil {
-		return Host{}, fmt.Errorf("host info: /proc/meminfo has no MemTotal")
-	}
-	return Host{CPUs: runtime.NumCPU(), MemTotal: int64(*mi.MemTotalBytes)}, nil
+	return Host{}, fmt.Errorf("host info: /proc/meminfo has no MemTotal")
 }
