@@ -48,7 +48,8 @@ type StartRequest struct {
 	Update bool `json:"update,omitempty"`
 }
 
-// StartResponse lists the processes started or restarted, in pm_id order.
+// StartResponse lists the processes started or restarted, in pm_id order,
+// without their environment (list them to see it).
 type StartResponse struct {
 	Processes []Process `json:"processes"`
 	// Restarted names the apps that existed and were restarted.
@@ -82,7 +83,8 @@ type ActionRequest struct {
 	Force bool `json:"force,omitempty"`
 }
 
-// ActionResponse lists the processes the action touched, as they are after it.
+// ActionResponse lists the processes the action touched, as they are after
+// it, without their environment.
 type ActionResponse struct {
 	Processes []Process `json:"processes"`
 }

@@ -45,7 +45,7 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
 	err = each(procs, do)
-	resp := api.ActionResponse{Processes: d.snapshots(procs, false)}
+	resp := api.ActionResponse{Processes: d.snapshots(procs, false, false)}
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	if err := each(procs, func(p *supervise.Proc) error { return p.Signal(sig) }); err != nil {
 		return err
 	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
 }
 
 func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
@@ -115,16 +115,20 @@ func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
 	if err := each(procs, func(p *supervise.Proc) error { return p.WriteStdin(req.Line) }); err != nil {
 		return err
 	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
 }
 
 // snapshots reports procs in jlist shape; with usage, online processes get
-// their tree's CPU and memory.
-func (d *Daemon) snapshots(procs []*supervise.Proc, usage bool) []api.Process {
+// their tree's CPU and memory; without env, their environment is left out
+// (answers to actions are for display, and a tenth of the size without it).
+func (d *Daemon) snapshots(procs []*supervise.Proc, usage, env bool) []api.Process {
 	out := make([]api.Process, len(procs))
 	var roots []int
 	for i, p := range procs {
 		out[i] = p.Snapshot()
+		if !env {
+			out[i].Env.Env = nil
+		}
 		if usage && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
 			roots = append(roots, out[i].PID)
 		}

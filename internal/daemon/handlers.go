@@ -122,12 +122,7 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	list := d.snapshots(procs, true)
-	if r.URL.Query().Get("env") == "0" {
-		for i := range list {
-			list[i].Env.Env = nil
-		}
-	}
+	list := d.snapshots(procs, true, r.URL.Query().Get("env") != "0")
 	w.Header().Set("Content-Type", "application/json")
 	return api.EncodeProcesses(w, list)
 }

@@ -93,11 +93,11 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 		ps, err := d.create(s)
 		touched = append(touched, ps...)
 		if err != nil {
-			resp.Processes = d.snapshots(touched, false)
+			resp.Processes = d.snapshots(touched, false, false)
 			return resp, err
 		}
 	}
-	resp.Processes = d.snapshots(touched, false)
+	resp.Processes = d.snapshots(touched, false, false)
 	return resp, nil
 }
 
