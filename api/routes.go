@@ -2,8 +2,10 @@ package api
 
 // Version is tend's version. The CLI sends it with every request and the
 // daemon answers with its own, so a CLI can tell that the running daemon is
-// older or newer than itself.
-const Version = "0.1.0"
+// older or newer than itself. Release builds set it with
+// -ldflags "-X github.com/tendpm/tend/api.Version=..."; it is not meant to
+// change at run time.
+var Version = "0.1.0"
 
 // HeaderVersion carries the sender's Version on every request and response.
 const HeaderVersion = "Tend-Version"

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -294,4 +295,60 @@ func TestConcurrentCLIsStartOneDaemon(t *testing.T) {
 	if d := processesWithEnv("TEND_HOME=" + h.home); len(d) != 1 {
 		t.Errorf("%d processes carry this home, want only the daemon: %v", len(d), d)
 	}
+}
+
+// TestVersionMismatch: a CLI talking to a daemon of another version warns
+// once, naming tend update, and still works.
+func TestVersionMismatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	old := filepath.Join(t.TempDir(), "tend-old")
+	cmd := exec.Command("go", "build", "-o", old, "-ldflags", "-X github.com/tendpm/tend/api.Version=0.0.1-old", "../cmd/tend")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build old tend: %v\n%s", err, out)
+	}
+	ping := exec.Command(old, "ping")
+	ping.Env = h.env
+	if out, err := ping.CombinedOutput(); err != nil || !strings.Contains(string(out), "version 0.0.1-old") {
+		t.Fatalf("old daemon: %v %s", err, out)
+	}
+	r := h.run("ls")
+	if r.code != 0 {
+		t.Fatal(r)
+	}
+	if n := strings.Count(r.stderr, "warning"); n != 1 || !strings.Contains(r.stderr, "0.0.1-old") || !strings.Contains(r.stderr, "tend update") {
+		t.Errorf("want one warning naming the daemon's version and tend update, got:\n%s", r.stderr)
+	}
+	h.ok("update")
+	if r := h.run("ls"); strings.Contains(r.stderr, "warning") {
+		t.Errorf("warning after tend update:\n%s", r.stderr)
+	}
+}
+
+// TestKillCleansUp: kill stops every app and removes the socket and pid file.
+func TestKillCleansUp(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "k", "-i", "3")
+	pids := []int{}
+	for _, p := range h.waitStatus("k", api.StatusOnline, 10*time.Second) {
+		pids = append(pids, p.PID)
+	}
+	daemon := h.daemonPid()
+	if out := h.ok("kill"); !strings.Contains(out, "stopped 3 processes") {
+		t.Errorf("kill said %q", out)
+	}
+	for _, f := range []string{"tend.sock", "tend.pid"} {
+		if _, err := os.Stat(filepath.Join(h.home, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left after kill (%v)", f, err)
+		}
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("app pid %d alive after kill (state %s)", pid, procState(pid))
+		}
+	}
+	// The daemon has released its lock; init reaps it a moment later.
+	h.waitFor("the daemon to exit", 5*time.Second, func() bool { return !alive(daemon) })
 }

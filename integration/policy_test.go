@@ -197,7 +197,7 @@ func TestLogs(t *testing.T) {
 	out := h.ok("logs", "lines", "--nostream", "--lines", "5", "--out")
 	want := ""
 	for i := 26; i <= 30; i++ {
-		want += "0|lines| line " + strconv.Itoa(i) + "\n"
+		want += "0|lines  | line " + strconv.Itoa(i) + "\n"
 	}
 	if out != want {
 		t.Errorf("logs --lines 5 --out:\n%s\nwant:\n%s", out, want)
@@ -210,7 +210,7 @@ func TestLogs(t *testing.T) {
 	h.waitStatus("echo", api.StatusOnline, 10*time.Second)
 	follow := startFollower(t, h, "logs", "echo", "--lines", "0")
 	h.ok("send", "echo", "live line")
-	follow.waitFor(t, "1|echo| got: live line", 10*time.Second)
+	follow.waitFor(t, "1|echo  | got: live line", 10*time.Second)
 
 	h.ok("flush", "lines")
 	if log := h.readLog("lines", "out"); log != "" {

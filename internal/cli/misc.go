@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,11 +42,12 @@ func newLogsCmd(env *Env) *cobra.Command {
 				}
 				fmt.Fprintf(env.IO.ErrOut, "[tend] last %d lines of %s, then live output (Ctrl-C to stop; change with --lines)\n", lines, what)
 			}
-			width := 0
+			// PM2 pads "id|name" to one more than the longest seen.
+			width := 3
 			if !raw && !asJSON {
 				if procs, err := env.Client().Summaries(ctx, args...); err == nil {
 					for _, p := range procs {
-						width = max(width, len(p.Name))
+						width = max(width, len(strconv.Itoa(p.PMID))+1+len(p.Name)+1)
 					}
 				} else if len(args) > 0 {
 					return err
@@ -60,7 +62,7 @@ func newLogsCmd(env *Env) *cobra.Command {
 					_, err := fmt.Fprintln(env.IO.Out, l.Line)
 					return err
 				}
-				return printLogLine(env, l, width)
+				return printLogLine(env, l, &width)
 			})
 			if ctx.Err() != nil {
 				return nil // Ctrl-C
@@ -78,12 +80,15 @@ func newLogsCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-// printLogLine prints a line the way PM2 does: "0|api      | text".
-func printLogLine(env *Env, l api.LogLine, width int) error {
-	prefix := fmt.Sprintf("%d|%-*s|", l.PMID, width, l.Name)
+// printLogLine prints a line the way PM2 does: "0|api  | text", the
+// "id|name" column as wide as the longest one seen plus one.
+func printLogLine(env *Env, l api.LogLine, width *int) error {
+	name := strconv.Itoa(l.PMID) + "|" + l.Name
 	if l.PMID < 0 {
-		prefix = "tend|"
+		name = "tend"
 	}
+	*width = max(*width, len(name)+1)
+	prefix := fmt.Sprintf("%-*s |", *width, name)
 	if env.IO.Color {
 		color := ansiGreen
 		if l.Stream == "err" {
