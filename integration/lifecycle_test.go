@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -351,4 +352,37 @@ func TestKillCleansUp(t *testing.T) {
 	}
 	// The daemon has released its lock; init reaps it a moment later.
 	h.waitFor("the daemon to exit", 5*time.Second, func() bool { return !alive(daemon) })
+}
+
+// TestDaemonSIGTERM: SIGTERM to the daemon stops every app with its stop
+// sequence, then the daemon exits and removes its socket.
+func TestDaemonSIGTERM(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "term")
+	p := h.waitStatus("term", api.StatusOnline, 10*time.Second)[0]
+	daemon := h.daemonPid()
+	if err := syscall.Kill(daemon, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the daemon to exit", 10*time.Second, func() bool { return !alive(daemon) })
+	if alive(p.PID) {
+		t.Errorf("app pid %d outlived the daemon's SIGTERM", p.PID)
+	}
+	if _, err := os.Stat(filepath.Join(h.home, "tend.sock")); !os.IsNotExist(err) {
+		t.Errorf("socket left after SIGTERM: %v", err)
+	}
+}
+
+// TestTreeUsage: memory is summed over the app's process tree, so a shell
+// wrapper that starts workers (npm start style) shows their memory too.
+func TestTreeUsage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	script := filepath.Join(h.dir, "wrapper.sh")
+	os.WriteFile(script, []byte("#!/bin/bash\npython3 -c 'import time; b = bytearray(64 << 20); time.sleep(100000)' &\nwait\n"), 0o755)
+	h.ok("start", script, "--name", "wrapper")
+	h.waitFor("the python child's 64 MiB in the wrapper's memory", 15*time.Second, func() bool {
+		return h.proc("wrapper").Monit.Memory > 64<<20
+	})
 }
