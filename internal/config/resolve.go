@@ -119,12 +119,37 @@ func Resolve(s *api.AppSpec) error {
 	if strings.ContainsAny(s.Namespace, "/\\\n\r\x00") {
 		return fmt.Errorf("namespace %q holds a path separator or newline: %w", s.Namespace, api.ErrInvalid)
 	}
+	resolvePaths(s)
 	if strings.Contains(s.Interpreter, "python") {
 		if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {
 			s.Env["PYTHONUNBUFFERED"] = "1"
 		}
 	}
 	return fillDefaults(s)
+}
+
+// resolvePaths makes log, pid and watch paths absolute the way PM2 does:
+// "~/" is the app's HOME, a relative path is relative to the app's cwd, and
+// "NULL" or "/dev/null" (no file) stays as it is.
+func resolvePaths(s *api.AppSpec) {
+	abs := func(p string) string {
+		switch {
+		case p == "" || p == "NULL" || filepath.IsAbs(p):
+			return p
+		case p == "~" || strings.HasPrefix(p, "~/"):
+			if home := s.Env["HOME"]; home != "" {
+				return filepath.Join(home, p[1:])
+			}
+		}
+		return filepath.Join(s.Cwd, p)
+	}
+	s.OutFile = abs(s.OutFile)
+	s.ErrorFile = abs(s.ErrorFile)
+	s.LogFile = abs(s.LogFile)
+	s.PidFile = abs(s.PidFile)
+	for i, w := range s.Watch {
+		s.Watch[i] = abs(w)
+	}
 }
 
 func fillDefaults(s *api.AppSpec) error {
