@@ -128,11 +128,11 @@ func (d *decoder) appNodes(root *node) ([]*node, error) {
 			case m.key == "static":
 				d.warn(m.keyPos, "", "static (pm2 serve apps) is not supported by tend; ignored. Serve files with an app of its own")
 			case !slices.Contains(topLevelKeys, m.key):
-				msg := fmt.Sprintf("unknown top-level key %q; tend reads apps and deploy", m.key)
+				// Other top-level keys are common (YAML anchor holders, JS
+				// helpers); only a likely typo is worth a warning.
 				if s := closest(m.key, topLevelKeys); s != "" {
-					msg = fmt.Sprintf("unknown top-level key %q; did you mean %q?", m.key, s)
+					d.warn(m.keyPos, "", "unknown top-level key %q; did you mean %q?", m.key, s)
 				}
-				d.warn(m.keyPos, "", "%s", msg)
 			}
 		}
 		switch list.kind {

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -243,15 +244,7 @@ func (e *jsEval) jsError(err error, wrapLines int) error {
 	}
 	var cse *goja.CompilerSyntaxError
 	if errors.As(err, &cse) {
-		ee := &evalError{msg: "syntax error: " + cse.Message}
-		if cse.File != nil {
-			p := cse.File.Position(cse.Offset)
-			ee.file, ee.at = p.Filename, pos{p.Line - wrapLines, p.Column}
-			if ee.at.line < 1 {
-				ee.at = pos{1, 1}
-			}
-		}
-		return ee
+		return syntaxFromMessage("SyntaxError: "+cse.Message, wrapLines)
 	}
 	var exc *goja.Exception
 	if errors.As(err, &exc) {
@@ -269,13 +262,31 @@ func (e *jsEval) jsError(err error, wrapLines int) error {
 			}
 		}
 		if strings.HasPrefix(msg, "SyntaxError") {
-			return &evalError{msg: "syntax error: " + strings.TrimPrefix(strings.TrimPrefix(msg, "SyntaxError: "), "SyntaxError: ")}
+			return syntaxFromMessage(msg, wrapLines)
 		}
 		ee := &evalError{msg: "the config threw " + msg}
+		if rest, ok := strings.CutPrefix(msg, "GoError: "); ok {
+			ee.msg = rest // tend's own require/fs errors say what to do
+		}
 		ee.file, ee.at = frameFile(exc.Stack(), wrapLines)
 		return ee
 	}
 	return &evalError{msg: err.Error()}
+}
+
+var syntaxMsgRe = regexp.MustCompile(`^(?:SyntaxError: )+(?:(.*?): )?Line (\d+):(\d+) (.*?)(?: \(and \d+ more errors?\))?$`)
+
+// syntaxFromMessage reads goja's "SyntaxError: file: Line 7:1 Unexpected
+// token }" into a positioned error.
+func syntaxFromMessage(msg string, wrapLines int) error {
+	m := syntaxMsgRe.FindStringSubmatch(msg)
+	if m == nil {
+		return &evalError{msg: "syntax error: " + strings.TrimPrefix(msg, "SyntaxError: ")}
+	}
+	line, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[3])
+	line = max(line-wrapLines, 1)
+	return &evalError{file: m[1], at: pos{line, col}, msg: "syntax error: " + m[4]}
 }
 
 func framePos(st []goja.StackFrame, wrapLines int) pos {
