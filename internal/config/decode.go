@@ -19,6 +19,7 @@ type decoder struct {
 	baseEnv  map[string]string
 	deploy   *node
 	warnings []Warning
+	cache    *resolveCache
 }
 
 // appBuild is one app while it is decoded.
@@ -365,7 +366,7 @@ func (a *appBuild) finish() error {
 	if d.opts.SkipResolve {
 		return nil
 	}
-	if err := Resolve(&a.spec); err != nil {
+	if err := resolve(&a.spec, d.cache); err != nil {
 		return a.d.errAt(a.obj.pos, a.label, err)
 	}
 	return nil

@@ -231,7 +231,7 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 	if path == "" {
 		path = "-"
 	}
-	d := &decoder{file: display, opts: opts, baseEnv: env}
+	d := &decoder{file: display, opts: opts, baseEnv: env, cache: newResolveCache()}
 	apps, err := d.decode(root)
 	if err != nil {
 		return nil, err
