@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -617,5 +616,3 @@ func (a *appBuild) checkEnv(v *node) error {
 	}
 	return nil
 }
-
-func describeKey(key string) string { return fmt.Sprintf("%q", key) }

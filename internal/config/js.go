@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dop251/goja"
@@ -469,9 +469,7 @@ func (e *jsEval) runModule(name, src string, parent *goja.Object) (*goja.Object,
 	vm := e.vm
 	src = strings.TrimPrefix(src, "\ufeff")
 	if strings.HasPrefix(src, "#!") { // a shebang line, as Node allows
-		if i := strings.IndexByte(src, '\n'); i >= 0 {
-			src = "//" + src[2:]
-		}
+		src = "//" + src[2:]
 	}
 	body, isESM, err := esmRewrite(src)
 	if err != nil {
@@ -546,8 +544,7 @@ func (e *jsEval) runModule(name, src string, parent *goja.Object) (*goja.Object,
 
 // requireFunc is require() for a module in dir.
 func (e *jsEval) requireFunc(dir string, parent *goja.Object) goja.Value {
-	var req func(call goja.FunctionCall) goja.Value
-	req = func(call goja.FunctionCall) goja.Value {
+	req := func(call goja.FunctionCall) goja.Value {
 		spec := call.Argument(0).String()
 		return e.require(dir, spec, parent)
 	}
@@ -791,7 +788,5 @@ func (e *tooLargeError) Error() string {
 }
 
 func isLoop(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "too many levels of symbolic links")
+	return errors.Is(err, syscall.ELOOP)
 }
-
-var _ = math.Inf

@@ -79,10 +79,11 @@ func ValidateName(name string) error {
 }
 
 // Resolve turns a spec as the user wrote it into the spec the daemon runs:
-// an absolute cwd and script, an interpreter chosen and checked, a name, and
-// every default filled. env is the environment the app will get (its PATH
-// is used to find commands and interpreters). Resolve is idempotent: the
-// daemon calls it again on every spec it receives.
+// an absolute cwd and script, an interpreter chosen and checked, a name,
+// absolute log, pid and watch paths, and every default filled. s.Env is the
+// environment the app will get (its PATH is used to find commands and
+// interpreters, its HOME to expand "~/"). Resolve is idempotent: the daemon
+// calls it again on every spec it receives.
 func Resolve(s *api.AppSpec) error {
 	return resolve(s, nil)
 }
