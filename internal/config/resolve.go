@@ -83,11 +83,56 @@ func ValidateName(name string) error {
 }
 
 // Resolve turns a spec as the user wrote it into the spec the daemon runs:
-// an absolute cwd and script, an interpreter chosen and checked, a name, and
-// every default filled. env is the environment the app will get (its PATH
-// is used to find commands and interpreters). Resolve is idempotent: the
-// daemon calls it again on every spec it receives.
+// an absolute cwd and script, an interpreter chosen and checked, a name,
+// absolute log, pid and watch paths, and every default filled. s.Env is the
+// environment the app will get (its PATH is used to find commands and
+// interpreters, its HOME to expand "~/"). Resolve is idempotent: the daemon
+// calls it again on every spec it receives.
 func Resolve(s *api.AppSpec) error {
+	return resolve(s, nil)
+}
+
+// resolveCache remembers, for the apps of one file, which directories
+// exist and which interpreters are on PATH: a file of 1,000 apps mostly
+// repeats them.
+type resolveCache struct {
+	dirs   map[string]bool
+	interp map[[2]string]bool
+}
+
+func newResolveCache() *resolveCache {
+	return &resolveCache{dirs: map[string]bool{}, interp: map[[2]string]bool{}}
+}
+
+func (c *resolveCache) isDir(p string) bool {
+	if c != nil {
+		if ok, seen := c.dirs[p]; seen {
+			return ok
+		}
+	}
+	fi, err := os.Stat(p)
+	ok := err == nil && fi.IsDir()
+	if c != nil {
+		c.dirs[p] = ok
+	}
+	return ok
+}
+
+func (c *resolveCache) onPath(file, path string) bool {
+	key := [2]string{file, path}
+	if c != nil {
+		if ok, seen := c.interp[key]; seen {
+			return ok
+		}
+	}
+	_, err := LookPath(file, path)
+	if c != nil {
+		c.interp[key] = err == nil
+	}
+	return err == nil
+}
+
+func resolve(s *api.AppSpec, c *resolveCache) error {
 	if s.Env == nil {
 		s.Env = map[string]string{}
 	}
@@ -105,10 +150,10 @@ func Resolve(s *api.AppSpec) error {
 		}
 		s.Cwd = abs
 	}
-	if fi, err := os.Stat(s.Cwd); err != nil || !fi.IsDir() {
+	if !c.isDir(s.Cwd) {
 		return fmt.Errorf("cwd %q is not a directory; pass an existing --cwd: %w", s.Cwd, api.ErrInvalid)
 	}
-	if err := resolveScript(s); err != nil {
+	if err := resolveScript(s, c); err != nil {
 		return err
 	}
 	if s.Name == "" {
@@ -123,12 +168,37 @@ func Resolve(s *api.AppSpec) error {
 	if strings.ContainsAny(s.Namespace, "/\\\n\r\x00") {
 		return fmt.Errorf("namespace %q holds a path separator or newline: %w", s.Namespace, api.ErrInvalid)
 	}
+	resolvePaths(s)
 	if strings.Contains(s.Interpreter, "python") {
 		if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {
 			s.Env["PYTHONUNBUFFERED"] = "1"
 		}
 	}
 	return fillDefaults(s)
+}
+
+// resolvePaths makes log, pid and watch paths absolute the way PM2 does:
+// "~/" is the app's HOME, a relative path is relative to the app's cwd, and
+// "NULL" or "/dev/null" (no file) stays as it is.
+func resolvePaths(s *api.AppSpec) {
+	abs := func(p string) string {
+		switch {
+		case p == "" || p == "NULL" || filepath.IsAbs(p):
+			return p
+		case p == "~" || strings.HasPrefix(p, "~/"):
+			if home := s.Env["HOME"]; home != "" {
+				return filepath.Join(home, p[1:])
+			}
+		}
+		return filepath.Join(s.Cwd, p)
+	}
+	s.OutFile = abs(s.OutFile)
+	s.ErrorFile = abs(s.ErrorFile)
+	s.LogFile = abs(s.LogFile)
+	s.PidFile = abs(s.PidFile)
+	for i, w := range s.Watch {
+		s.Watch[i] = abs(w)
+	}
 }
 
 func fillDefaults(s *api.AppSpec) error {
@@ -226,7 +296,7 @@ func defaultName(script string) string {
 
 // resolveScript finds what Script names: a file (relative to Cwd), a
 // command on PATH, or a command line run with bash -c.
-func resolveScript(s *api.AppSpec) error {
+func resolveScript(s *api.AppSpec, c *resolveCache) error {
 	if strings.TrimSpace(s.Script) == "" {
 		return fmt.Errorf("no script given; pass a file or a command, e.g. tend start app.js: %w", api.ErrInvalid)
 	}
@@ -248,16 +318,16 @@ func resolveScript(s *api.AppSpec) error {
 		return fmt.Errorf("script %q is a directory; name the file to run: %w", s.Script, api.ErrInvalid)
 	case err == nil:
 		s.Script = path
-		return resolveInterpreter(s)
+		return resolveInterpreter(s, c)
 	}
 	if s.Interpreter == "bash" && slices.Equal(s.InterpreterArgs, []string{"-c"}) {
-		return lookInterpreter(s) // already resolved as a command line
+		return lookInterpreter(s, c) // already resolved as a command line
 	}
 	if strings.ContainsAny(s.Script, " \t") {
 		// A command line: run it with bash -c, as PM2 does.
 		s.Interpreter = "bash"
 		s.InterpreterArgs = []string{"-c"}
-		return lookInterpreter(s)
+		return lookInterpreter(s, c)
 	}
 	if !strings.Contains(s.Script, "/") {
 		if found, err := LookPath(s.Script, s.Env["PATH"]); err == nil {
@@ -265,24 +335,24 @@ func resolveScript(s *api.AppSpec) error {
 			if s.Interpreter == "" {
 				s.Interpreter = "none"
 			}
-			return resolveInterpreter(s)
+			return resolveInterpreter(s, c)
 		}
 	}
 	return fmt.Errorf("script %q not found (looked in %s and on PATH); check the path: %w", s.Script, s.Cwd, api.ErrInvalid)
 }
 
-func resolveInterpreter(s *api.AppSpec) error {
+func resolveInterpreter(s *api.AppSpec, c *resolveCache) error {
 	if s.Interpreter == "" {
 		s.Interpreter = detectInterpreter(s.Script)
 	}
-	return lookInterpreter(s)
+	return lookInterpreter(s, c)
 }
 
-func lookInterpreter(s *api.AppSpec) error {
+func lookInterpreter(s *api.AppSpec, c *resolveCache) error {
 	if s.Interpreter == "none" {
 		return nil
 	}
-	if _, err := LookPath(s.Interpreter, s.Env["PATH"]); err != nil {
+	if !c.onPath(s.Interpreter, s.Env["PATH"]) {
 		return fmt.Errorf("interpreter %q for %q is not installed (not found on PATH); install it or pass --interpreter: %w", s.Interpreter, s.Script, api.ErrInvalid)
 	}
 	return nil

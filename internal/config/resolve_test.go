@@ -1,0 +1,179 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tendpm/tend/api"
+)
+
+func TestParseInstances(t *testing.T) {
+	cpus := runtime.NumCPU()
+	tests := []struct {
+		in   string
+		want int
+		err  bool
+	}{
+		{"max", cpus, false}, {"", cpus, false}, {"0", cpus, false}, {"3", 3, false},
+		{"-1", max(cpus-1, 1), false}, {"-1000", 1, false}, {" 2 ", 2, false},
+		{"many", 0, true}, {"2.5", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseInstances(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ParseInstances(%q) = %d, %v; want %d, err %v", tt.in, got, err, tt.want, tt.err)
+		}
+		if err != nil && !errors.Is(err, api.ErrInvalid) {
+			t.Errorf("ParseInstances(%q) error is not ErrInvalid", tt.in)
+		}
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	for _, ok := range []string{"api", "api-2", "my app", "ns:api", "api.v2"} {
+		if err := ValidateName(ok); err != nil {
+			t.Errorf("ValidateName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a/b", "..", "a..b", "x\ny", "all", "42", string(make([]byte, 201))} {
+		if err := ValidateName(bad); !errors.Is(err, api.ErrInvalid) {
+			t.Errorf("ValidateName(%q) = %v; want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	for _, s := range []string{"SIGTERM", "TERM", "sigterm", "15"} {
+		if sig, err := ParseSignal(s); err != nil || sig != 15 {
+			t.Errorf("ParseSignal(%q) = %v, %v", s, sig, err)
+		}
+	}
+	for _, s := range []string{"SIGNOPE", "0", "99", ""} {
+		if _, err := ParseSignal(s); !errors.Is(err, api.ErrInvalid) {
+			t.Errorf("ParseSignal(%q) accepted", s)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{"app.js": "", "tool.py": "", "run": "#!/bin/sh\n", "noexec": "#!/usr/bin/env python3\n", "bin": "\x7fELF\x02"} {
+		mode := os.FileMode(0o644)
+		if name == "run" || name == "bin" {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"PATH": "/usr/bin:/bin", "HOME": "/home/u"}
+	tests := []struct {
+		name string
+		in   api.AppSpec
+		want func(*api.AppSpec) // checks on the resolved spec
+		err  bool
+	}{
+		{name: "node by extension", in: api.AppSpec{Script: "app.js", Instances: 2}, want: func(s *api.AppSpec) {
+			check(t, s.Script, filepath.Join(dir, "app.js"))
+			check(t, s.Interpreter, "node")
+			check(t, s.Name, "app")
+			check(t, s.ExecMode, api.ClusterMode) // PM2: instances and node -> cluster
+			check(t, *s.MergeLogs, false)
+		}},
+		{name: "python is unbuffered", in: api.AppSpec{Script: "tool.py"}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "python3")
+			check(t, s.Env["PYTHONUNBUFFERED"], "1")
+			check(t, s.ExecMode, api.ForkMode)
+		}},
+		{name: "executable with shebang runs itself", in: api.AppSpec{Script: "run"}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "none")
+		}},
+		{name: "shebang without exec bit", in: api.AppSpec{Script: "noexec"}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "python3")
+		}},
+		{name: "binary", in: api.AppSpec{Script: "bin"}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "none")
+		}},
+		{name: "command on PATH", in: api.AppSpec{Script: "sleep", Args: []string{"1"}}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "none")
+			check(t, filepath.Base(s.Script), "sleep")
+		}},
+		{name: "command line", in: api.AppSpec{Script: "echo  hi there"}, want: func(s *api.AppSpec) {
+			check(t, s.Interpreter, "bash")
+			check(t, s.Name, "echo hi there")
+			if !slices.Equal(Argv(s), []string{"bash", "-c", "echo  hi there"}) {
+				t.Errorf("Argv = %q", Argv(s))
+			}
+		}},
+		{name: "defaults", in: api.AppSpec{Script: "app.js"}, want: func(s *api.AppSpec) {
+			check(t, *s.Autorestart, true)
+			check(t, *s.MaxRestarts, api.DefaultMaxRestarts)
+			check(t, *s.KillTimeout, api.DefaultKillTimeout)
+			check(t, s.KillSignal, "SIGINT")
+			check(t, s.Namespace, "default")
+			check(t, s.InstanceVar, "NODE_APP_INSTANCE")
+		}},
+		{name: "paths", in: api.AppSpec{Script: "app.js", OutFile: "logs/out.log", ErrorFile: "~/err.log", LogFile: "NULL", PidFile: "/run/x.pid", Watch: []string{".", "src"}}, want: func(s *api.AppSpec) {
+			check(t, s.OutFile, filepath.Join(dir, "logs/out.log"))
+			check(t, s.ErrorFile, "/home/u/err.log")
+			check(t, s.LogFile, "NULL")
+			check(t, s.PidFile, "/run/x.pid")
+			if !slices.Equal(s.Watch, []string{dir, filepath.Join(dir, "src")}) {
+				t.Errorf("Watch = %q", s.Watch)
+			}
+		}},
+		{name: "signal spelled", in: api.AppSpec{Script: "app.js", KillSignal: "term"}, want: func(s *api.AppSpec) {
+			check(t, s.KillSignal, "SIGTERM")
+		}},
+		{name: "missing script", in: api.AppSpec{Script: "nope.js"}, err: true},
+		{name: "no script", in: api.AppSpec{}, err: true},
+		{name: "missing interpreter", in: api.AppSpec{Script: "app.js", Interpreter: "no-such-interpreter"}, err: true},
+		{name: "bad exec mode", in: api.AppSpec{Script: "app.js", ExecMode: "thread"}, err: true},
+		{name: "bad signal", in: api.AppSpec{Script: "app.js", KillSignal: "SIGNOPE"}, err: true},
+		{name: "negative timeout", in: api.AppSpec{Script: "app.js", KillTimeout: ptr(-1)}, err: true},
+		{name: "cwd not a dir", in: api.AppSpec{Script: "app.js", Cwd: filepath.Join(dir, "app.js")}, err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.in
+			if s.Cwd == "" {
+				s.Cwd = dir
+			}
+			s.Env = maps(env)
+			err := Resolve(&s)
+			if tt.err {
+				if !errors.Is(err, api.ErrInvalid) {
+					t.Fatalf("Resolve = %v; want ErrInvalid", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want(&s)
+			// Resolve is idempotent: the daemon resolves every spec again.
+			again := s
+			again.Env = maps(s.Env)
+			again.Watch = slices.Clone(s.Watch)
+			if err := Resolve(&again); err != nil {
+				t.Fatalf("second Resolve: %v", err)
+			}
+			if diff := cmp.Diff(s, again); diff != "" {
+				t.Errorf("Resolve is not idempotent (-first +second):\n%s", diff)
+			}
+		})
+	}
+}
+
+func check[T comparable](t *testing.T, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("got %v; want %v", got, want)
+	}
+}
