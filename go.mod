@@ -19,3 +19,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.3.8 // indirect
 )
+
+replace github.com/google/pprof => ./third_party/pprof

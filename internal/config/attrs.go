@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tendpm/tend/api"
 )
@@ -348,14 +349,18 @@ var attrTable = []attrSpec{
 	{name: "km_link"}, {name: "pmx_module"}, {name: "node_version"}, {name: "version"},
 }
 
-var (
+// attrIndex is built on first use, not at init: every tend command starts
+// the binary, and most never read a config file.
+type attrIndexT struct {
 	// keysByName maps every accepted spelling to its attribute.
-	keysByName = map[string]*attrSpec{}
+	keysByName map[string]*attrSpec
 	// knownKeys lists the spellings for "did you mean" suggestions.
 	knownKeys []string
-)
+}
 
-func init() {
+var attrIndex = sync.OnceValue(func() *attrIndexT {
+	ix := &attrIndexT{keysByName: map[string]*attrSpec{}}
+	keysByName := ix.keysByName
 	for i := range attrTable {
 		a := &attrTable[i]
 		names := append([]string{a.name}, a.aliases...)
@@ -366,11 +371,12 @@ func init() {
 			}
 			keysByName[n] = a
 			if a.decode != nil || a.note != "" {
-				knownKeys = append(knownKeys, n)
+				ix.knownKeys = append(ix.knownKeys, n)
 			}
 		}
 	}
-}
+	return ix
+})
 
 // camelCase turns max_memory_restart into maxMemoryRestart, as PM2's
 // Config.js does (a part of one letter stays lower case).

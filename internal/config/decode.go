@@ -189,7 +189,7 @@ func (d *decoder) readApp(i int, obj *node) (*appBuild, error) {
 			a.envNamed[strings.TrimPrefix(m.key, "env_")] = m
 			continue
 		}
-		spec, ok := keysByName[m.key]
+		spec, ok := attrIndex().keysByName[m.key]
 		if !ok {
 			a.warnUnknown(m)
 			continue
@@ -253,7 +253,7 @@ func (a *appBuild) warnUnknown(m *member) {
 			return
 		}
 	}
-	if s := closest(m.key, knownKeys); s != "" {
+	if s := closest(m.key, attrIndex().knownKeys); s != "" {
 		a.warnAt(m.keyPos, "unknown key %q; did you mean %q?", m.key, s)
 		return
 	}
@@ -348,7 +348,7 @@ func (a *appBuild) finish() error {
 	}
 	a.label = a.spec.Name
 	if a.combinedLog && a.spec.LogFile == "" {
-		a.spec.LogFile = filepath.Join(tendHome(a.spec.Env), "logs", logName(a.spec.Name)+".log")
+		a.spec.LogFile = CombinedLogDefault
 	}
 	// PM2's rule: a relative cwd is relative to the CLI's directory, and
 	// no cwd means the CLI's directory.
@@ -416,22 +416,4 @@ func mergeEnv(env map[string]string, n *node) {
 		}
 		env[m.key] = m.val.jsString()
 	}
-}
-
-// tendHome is where the daemon keeps logs: $TEND_HOME or ~/.tend.
-func tendHome(env map[string]string) string {
-	if h := env["TEND_HOME"]; h != "" {
-		return h
-	}
-	return filepath.Join(env["HOME"], ".tend")
-}
-
-// logName is PM2's file-name form of an app name.
-func logName(name string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
-			return r
-		}
-		return '-'
-	}, name)
 }

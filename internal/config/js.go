@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -210,19 +209,13 @@ func (e *jsEval) watchdog() (stop func()) {
 	}
 }
 
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-var heapMu sync.Mutex
-
-// heapBytes reads the live heap without stopping the world (unlike
-// runtime.ReadMemStats).
+// heapBytes is the live heap. runtime.ReadMemStats stops the world for a
+// moment, which only matters while a config is being evaluated; importing
+// runtime/metrics instead cost every tend command 0.15 ms at init.
 func heapBytes() int64 {
-	heapMu.Lock()
-	defer heapMu.Unlock()
-	metrics.Read(heapSample)
-	if heapSample[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return int64(heapSample[0].Value.Uint64())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
 
 // jsError turns what goja returned into one line with the file position.
@@ -274,12 +267,14 @@ func (e *jsEval) jsError(err error, wrapLines int) error {
 	return &evalError{msg: err.Error()}
 }
 
-var syntaxMsgRe = regexp.MustCompile(`^(?:SyntaxError: )+(?:(.*?): )?Line (\d+):(\d+) (.*?)(?: \(and \d+ more errors?\))?$`)
+var syntaxMsgRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:SyntaxError: )+(?:(.*?): )?Line (\d+):(\d+) (.*?)(?: \(and \d+ more errors?\))?$`)
+})
 
 // syntaxFromMessage reads goja's "SyntaxError: file: Line 7:1 Unexpected
 // token }" into a positioned error.
 func syntaxFromMessage(msg string, wrapLines int) error {
-	m := syntaxMsgRe.FindStringSubmatch(msg)
+	m := syntaxMsgRe().FindStringSubmatch(msg)
 	if m == nil {
 		return &evalError{msg: "syntax error: " + strings.TrimPrefix(msg, "SyntaxError: ")}
 	}

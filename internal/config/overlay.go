@@ -57,7 +57,7 @@ func (o Overlay) Apply(s *api.AppSpec) error {
 		a.spec.Env["PORT"] = a.port
 	}
 	if a.combinedLog && a.spec.LogFile == "" {
-		a.spec.LogFile = tendHome(a.spec.Env) + "/logs/" + logName(a.spec.Name) + ".log"
+		a.spec.LogFile = CombinedLogDefault
 	}
 	*s = a.spec
 	return nil
@@ -74,7 +74,7 @@ func (o Overlay) decodeInto(a *appBuild) error {
 		if v == nil {
 			continue
 		}
-		spec, ok := keysByName[k]
+		spec, ok := attrIndex().keysByName[k]
 		if !ok || spec.decode == nil || k == "env" || slices.Contains([]string{"env"}, spec.name) {
 			return fmt.Errorf("command line: %q is not an app attribute a flag can set: %w", k, api.ErrInvalid)
 		}

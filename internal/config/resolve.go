@@ -180,10 +180,25 @@ func resolve(s *api.AppSpec, c *resolveCache) error {
 // resolvePaths makes log, pid and watch paths absolute the way PM2 does:
 // "~/" is the app's HOME, a relative path is relative to the app's cwd, and
 // "NULL" or "/dev/null" (no file) stays as it is.
+// FileName is an app name as it appears in log and pid file names: PM2
+// replaces everything but ASCII letters, digits, dots and dashes with "-".
+func FileName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '-'
+	}, name)
+}
+
+// CombinedLogDefault as log_file asks for the daemon's default combined
+// log, <home>/logs/<name>.log (PM2's log_file: true, -l without a path).
+const CombinedLogDefault = "true"
+
 func resolvePaths(s *api.AppSpec) {
 	abs := func(p string) string {
 		switch {
-		case p == "" || p == "NULL" || filepath.IsAbs(p):
+		case p == "" || p == "NULL" || p == CombinedLogDefault || filepath.IsAbs(p):
 			return p
 		case p == "~" || strings.HasPrefix(p, "~/"):
 			if home := s.Env["HOME"]; home != "" {

@@ -81,7 +81,7 @@ func TestClosest(t *testing.T) {
 		"instance": "instances", "zzzzzz": "",
 	}
 	for in, want := range tests {
-		if got := closest(in, knownKeys); got != want {
+		if got := closest(in, attrIndex().knownKeys); got != want {
 			t.Errorf("closest(%q) = %q; want %q", in, got, want)
 		}
 	}

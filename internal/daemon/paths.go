@@ -6,21 +6,10 @@ import (
 	"strings"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/supervise"
 )
-
-// fileName is an app name as it appears in log and pid file names (PM2
-// replaces everything but letters, digits, dots and dashes).
-func fileName(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
-			return r
-		}
-		return '-'
-	}, name)
-}
 
 // disabledLog reports whether a configured log path means "do not write".
 func disabledLog(p string) bool { return p == "NULL" || p == "/dev/null" }
@@ -34,7 +23,7 @@ func withID(path string, pmid int) string {
 
 // logPaths computes where an instance's output goes.
 func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPaths) {
-	name := fileName(s.Name)
+	name := config.FileName(s.Name)
 	out, errp, comb := s.OutFile, s.ErrorFile, s.LogFile
 	if out == "" {
 		out = filepath.Join(d.home, "logs", name+"-out.log")
@@ -42,7 +31,7 @@ func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPa
 	if errp == "" {
 		errp = filepath.Join(d.home, "logs", name+"-error.log")
 	}
-	if comb == "true" {
+	if comb == config.CombinedLogDefault {
 		comb = filepath.Join(d.home, "logs", name+".log")
 	}
 	split := s.MergeLogs != nil && !*s.MergeLogs
@@ -70,5 +59,5 @@ func (d *Daemon) pidPath(s *api.AppSpec, pmid int) string {
 	if s.PidFile != "" {
 		return withID(s.PidFile, pmid)
 	}
-	return filepath.Join(d.home, "pids", fileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
+	return filepath.Join(d.home, "pids", config.FileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
 }
