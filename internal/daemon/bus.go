@@ -13,6 +13,13 @@ type bus struct {
 	subs map[chan api.Event]struct{}
 }
 
+// notify publishes a process event; the work around it (a restart, say)
+// also counts as activity for the memory trim.
+func (d *Daemon) notify(ev api.Event) {
+	d.bus.publish(ev)
+	d.trim.touch()
+}
+
 func newBus() *bus { return &bus{subs: map[chan api.Event]struct{}{}} }
 
 func (b *bus) publish(ev api.Event) {

@@ -62,6 +62,8 @@ type Daemon struct {
 	quit   chan struct{}
 	quitMu sync.Once
 
+	trim trimmer
+
 	// noSpawn makes start add apps without running them (fuzzing the API
 	// must not run whatever a random body names).
 	noSpawn bool
@@ -127,6 +129,7 @@ loop:
 			}
 		}
 	}
+	d.trim.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)

@@ -37,6 +37,7 @@ func (d *Daemon) Handler() http.Handler {
 	for pattern, h := range routes {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(api.HeaderVersion, api.Version)
+			defer d.trim.touch()
 			defer func() {
 				// A bug in one handler must not take the apps down with the daemon.
 				if v := recover(); v != nil {

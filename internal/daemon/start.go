@@ -137,7 +137,7 @@ func (d *Daemon) newProc(s api.AppSpec, pmid, index int) *supervise.Proc {
 		Env:     map[string]string{"TEND_HOME": d.home},
 		Reaper:  d.reaper,
 		Hub:     d.hub,
-		Notify:  d.bus.publish,
+		Notify:  d.notify,
 		Log:     d.log,
 	})
 }
