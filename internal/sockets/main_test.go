@@ -316,7 +316,6 @@ func waitOutput(t *testing.T, c *child, substr string, d time.Duration) {
 	}
 }
 
-
 // freePort returns a TCP port that was free a moment ago on 127.0.0.1.
 func freePort(t *testing.T) int {
 	t.Helper()

@@ -12,7 +12,7 @@ import (
 )
 
 //go:embed node/preload.js
-var nodePreload []byte
+var preloadJS []byte
 
 // PreloadFile is the name WriteNodePreload gives the preload.
 const PreloadFile = "tend-node-preload.js"
@@ -23,14 +23,14 @@ const PreloadFile = "tend-node-preload.js"
 // a whole file; it is world-readable because apps may run as another user.
 func WriteNodePreload(dir string) (string, error) {
 	p := filepath.Join(dir, PreloadFile)
-	if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, nodePreload) {
+	if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, preloadJS) {
 		return p, nil
 	}
 	tmp, err := os.CreateTemp(dir, PreloadFile+".*")
 	if err != nil {
 		return "", fmt.Errorf("writing the Node preload: %v; check that %s exists and is writable: %w", err, dir, api.ErrUnavailable)
 	}
-	_, err = tmp.Write(nodePreload)
+	_, err = tmp.Write(preloadJS)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
@@ -59,7 +59,10 @@ func NodePreloadEnv(env []string, preload string) []string {
 	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "NODE_OPTIONS="); ok {
-			if v != "" && !strings.Contains(v, opt) {
+			switch {
+			case strings.Contains(v, opt): // already there (env of an earlier start)
+				opt = v
+			case v != "":
 				opt += " " + v
 			}
 			continue

@@ -40,14 +40,20 @@ func WaitReady(ctx context.Context, spec api.ReadySpec) error {
 	}
 	t := time.NewTicker(probeInterval)
 	defer t.Stop()
+	var last error
 	for {
 		err := checkOnce(ctx, spec)
 		if err == nil {
 			return nil
 		}
+		// A try cut short by the end of the wait says less than the one
+		// before it ("answered 503").
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not ready: %v: %w", err, api.ErrUnavailable)
+			return fmt.Errorf("not ready: %v: %w", last, api.ErrUnavailable)
 		case <-t.C:
 		}
 	}
