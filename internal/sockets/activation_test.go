@@ -1,3 +1,5 @@
+//go:build linux
+
 package sockets
 
 import (
@@ -5,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,5 +158,43 @@ func TestActivationSpread(t *testing.T) {
 		if c.exited() {
 			t.Errorf("instance %d exited: %v\n%s", c.cmd.Process.Pid, c.err, c.out)
 		}
+	}
+}
+
+// TestActivationRollingReplace replaces python instances one at a time
+// under a steady stream of new connections (start the new one, wait until
+// it serves, SIGTERM the old one): no request fails.
+func TestActivationRollingReplace(t *testing.T) {
+	needCommand(t, "python3")
+	p := NewPool()
+	defer p.Close()
+	s, err := p.NewSet("py", []Addr{mustAddr(t, "tcp://127.0.0.1:0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	url := "http://" + strings.TrimPrefix(s.Addrs()[0].String(), "tcp://") + "/"
+	start := func() *child {
+		c := spawnActivated(t, s, []string{"python3", "lfd_server.py"})
+		waitOutput(t, c, "serving", 10*time.Second)
+		return c
+	}
+	live := []*child{start(), start()}
+	load := startLoad(url, 4)
+	for round := 0; round < 3; round++ {
+		for i, old := range live {
+			time.Sleep(100 * time.Millisecond)
+			live[i] = start()
+			old.cmd.Process.Signal(syscall.SIGTERM)
+			if err := old.wait(t, 10*time.Second); err != nil {
+				t.Errorf("old instance: %v", err)
+			}
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	ok, failed, firstErr := load.stop()
+	t.Logf("6 replacements under load: %d requests served, %d failed", ok, failed)
+	if failed > 0 {
+		t.Errorf("%d requests failed during the replacements; first: %v", failed, firstErr)
 	}
 }

@@ -15,22 +15,6 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-// listenBacklog asks for the largest accept queue; the kernel caps it at
-// net.core.somaxconn. A deep queue is what holds connections while one
-// instance is replaced by another during a reload.
-const listenBacklog = 65535
-
-// bound is a listening socket the daemon made: a blocking fd (children get
-// it as systemd gives it; the daemon never accepts on it, so it never
-// enters Go's poller) and, for unix sockets, the inode of the socket file
-// so that release removes only the file it created.
-type bound struct {
-	file *os.File
-	addr Addr // as bound: the port is the real one when 0 was asked
-	dev  uint64
-	ino  uint64
-}
-
 // bind creates, binds and listens on a socket for a. Errors wrap api error
 // classes and say what to do.
 func bind(a Addr) (*bound, error) {

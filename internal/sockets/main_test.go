@@ -1,3 +1,5 @@
+//go:build linux
+
 package sockets
 
 import (
@@ -325,4 +327,49 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// load sends requests, each on a new connection, from several workers
+// until stopped.
+type load struct {
+	done     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	ok, fail int
+	firstErr error
+}
+
+func startLoad(url string, workers int) *load {
+	l := &load{done: make(chan struct{})}
+	for w := 0; w < workers; w++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.done:
+					return
+				default:
+				}
+				_, err := getOnce(url)
+				l.mu.Lock()
+				if err != nil {
+					l.fail++
+					if l.firstErr == nil {
+						l.firstErr = err
+					}
+				} else {
+					l.ok++
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) stop() (ok, failed int, firstErr error) {
+	close(l.done)
+	l.wg.Wait()
+	return l.ok, l.fail, l.firstErr
 }

@@ -424,6 +424,18 @@ func (c *NodeChannel) answerListen(req listenRequest) {
 		return
 	}
 	defer f.Close()
+	// libuv takes a handle sent over IPC as it is and accepts once per
+	// epoll wakeup; on a blocking socket, every instance that loses the
+	// race for a connection would sit in accept4() with its event loop
+	// frozen until the next one arrives (seen with strace on Node 20).
+	// Node's own cluster primary sends non-blocking sockets. O_NONBLOCK
+	// belongs to the socket, not the fd: this sets it for every instance
+	// of the app, all Node ones.
+	if err := setNonblock(f); err != nil {
+		reply.Error = &replyError{Code: "EINVAL", Message: err.Error()}
+		c.sendReply(reply)
+		return
+	}
 	reply.Address, reply.Backlog = a.String(), listenBacklog
 	c.SendHandle(reply, f)
 }

@@ -47,3 +47,16 @@ func errnoName(e syscall.Errno) string {
 	}
 	return "EINVAL"
 }
+
+// setNonblock sets O_NONBLOCK on f's socket.
+func setNonblock(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	cerr := rc.Control(func(fd uintptr) { err = unix.SetNonblock(int(fd), true) })
+	if cerr != nil {
+		return cerr
+	}
+	return err
+}

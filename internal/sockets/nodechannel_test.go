@@ -1,7 +1,8 @@
+//go:build linux
+
 package sockets
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"net"
@@ -23,7 +24,6 @@ import (
 type fakeChild struct {
 	t    *testing.T
 	conn *net.UnixConn
-	r    *bufio.Reader
 	fds  []int // descriptors received so far
 }
 
@@ -257,6 +257,10 @@ func TestNodeChannelListenRequests(t *testing.T) {
 	}
 	if acc, _ := unix.GetsockoptInt(k.fds[0], unix.SOL_SOCKET, unix.SO_ACCEPTCONN); acc != 1 {
 		t.Error("the fd sent is not a listening socket")
+	}
+	// libuv needs it non-blocking (see answerListen).
+	if fl, _ := unix.FcntlInt(uintptr(k.fds[0]), unix.F_GETFL, 0); fl&unix.O_NONBLOCK == 0 {
+		t.Error("the socket sent to Node is blocking")
 	}
 
 	// A port another program holds: an error the preload turns into

@@ -3,8 +3,10 @@
 # variables are wrong, so the test sees it.
 import http.server
 import os
+import signal
 import socket
 import sys
+import threading
 
 if os.environ.get("LISTEN_PID") != str(os.getpid()):
     print("LISTEN_PID=%r but pid %d" % (os.environ.get("LISTEN_PID"), os.getpid()), file=sys.stderr)
@@ -37,5 +39,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 addr = sock.getsockname()
 server = http.server.HTTPServer(addr[:2] if isinstance(addr, tuple) else addr, Handler, bind_and_activate=False)
 server.socket = sock  # already bound and listening: no bind, no listen
+
+# A graceful stop: SIGTERM ends serve_forever after the request in hand;
+# the socket stays open in the daemon and the other instances, so the
+# connections still queued there are served by them.
+signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
 print("serving", flush=True)
 server.serve_forever()
