@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tendpm/tend/api"
 )
@@ -151,7 +152,10 @@ func (n *Notifier) read() {
 			if errors.Is(err, net.ErrClosed) || n.ctx.Err() != nil {
 				return
 			}
-			continue // a datagram with too much ancillary data, say
+			// A passing error (ENOBUFS): skip the datagram, without
+			// spinning should it last.
+			time.Sleep(10 * time.Millisecond)
+			continue
 		}
 		pid := notifyCreds(oob[:max(oobn, 0)]) // also closes FDSTORE fds
 		if truncated(flags) {

@@ -109,7 +109,7 @@
     }
     const listeningId = this._listeningId;
     start(req.id, (reply, handle) => {
-      if (listeningId !== this._listeningId) { // listen() again or close() meanwhile
+      if (listeningId !== this._listeningId) { // listen() was called again meanwhile
         if (handle) handle.close();
         return;
       }
@@ -126,8 +126,9 @@
         return;
       }
       this._handle = handle;
-      // Node listens again with the app's backlog, or 511 when it gave
-      // none; the daemon's deeper queue is kept unless the app asked.
+      // Node calls listen() on the handle again, which sets the length of
+      // the accept queue every instance shares: keep the daemon's deep one
+      // unless the app gave a backlog (Node's default would be 511).
       origListen2.call(this, address, port, addressType, backlog || reply.backlog, fd, flags);
     });
     process.send(req, (err) => {
