@@ -31,7 +31,9 @@
 // (WriteNodePreload) that hooks net.Server's listen: it asks the daemon
 // over the channel, the daemon binds or finds the socket in the app's Set
 // and sends it back as a NODE_HANDLE message with the fd as SCM_RIGHTS, and
-// Node listens on that handle as its own cluster workers do. The preload
+// Node listens on that handle as its own cluster workers do. Sockets go to
+// Node non-blocking (libuv needs it; O_NONBLOCK is shared by every fd of a
+// socket), and blocking to other languages, as systemd passes them. The preload
 // also reports each listening server (Message.Listening: readiness), and
 // the same channel carries process.send('ready') (wait_ready), the
 // 'shutdown' message and data messages. The preload was chosen over
