@@ -1,0 +1,3 @@
+// An app that has nothing left to do once its first tick ends: the IPC
+// channel alone must not keep it alive.
+console.log(`idle connected=${process.connected}`);
