@@ -6,6 +6,13 @@ import (
 	"os"
 
 	"github.com/tendpm/tend/internal/cli"
+	"github.com/tendpm/tend/internal/sockets"
 )
 
-func main() { os.Exit(int(cli.Main())) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == sockets.ShimArg {
+		// Between fork and an app's exec: set LISTEN_PID, then become the app.
+		sockets.RunShim(os.Args[2:])
+	}
+	os.Exit(int(cli.Main()))
+}

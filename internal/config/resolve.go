@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/sockets"
 )
 
 // interpreters maps a script's extension to the program that runs it, as
@@ -252,6 +253,11 @@ func fillDefaults(s *api.AppSpec) error {
 	setInt(&s.MinUptime, api.DefaultMinUptime)
 	setInt(&s.KillTimeout, api.DefaultKillTimeout)
 	setInt(&s.ListenTimeout, api.DefaultListenTimeout)
+	for _, l := range s.Listen {
+		if _, err := sockets.ParseAddr(l); err != nil {
+			return fmt.Errorf("app %q: %w", s.Name, err)
+		}
+	}
 	if s.KillSignal == "" {
 		s.KillSignal = api.DefaultKillSignal
 	}

@@ -25,13 +25,23 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 	switch req.Action {
 	case api.ActionStop:
 		do = (*supervise.Proc).Stop
-	case api.ActionRestart, api.ActionReload:
-		// Reload without shared sockets is a restart, as PM2 does in fork mode.
+	case api.ActionRestart:
 		do = func(p *supervise.Proc) error { return d.restartWithEnv(p, req) }
+	case api.ActionReload:
+		if req.UpdateEnv && req.Env == nil {
+			return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
+		}
+		err := d.reload(procs, req)
+		resp := api.ActionResponse{Processes: d.snapshots(procs, false, false)}
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, resp)
 	case api.ActionDelete:
 		do = func(p *supervise.Proc) error {
 			err := p.Delete()
 			d.table.remove(p)
+			d.releaseSet(p.Name())
 			return err
 		}
 	case api.ActionReset:
@@ -55,18 +65,11 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 // restartWithEnv restarts p; with UpdateEnv its environment is replaced by
 // the one sent (PM2 merges, so removed variables linger: PM2 #3486).
 func (d *Daemon) restartWithEnv(p *supervise.Proc, req api.ActionRequest) error {
-	if !req.UpdateEnv {
-		return d.restart(p, nil)
-	}
-	s := p.Spec()
-	s.Env = make(map[string]string, len(req.Env))
-	for k, v := range req.Env {
-		s.Env[k] = v
-	}
-	if err := config.Resolve(&s); err != nil {
+	spec, err := d.specWithEnv(p, req)
+	if err != nil {
 		return err
 	}
-	return d.restart(p, &s)
+	return d.restart(p, spec)
 }
 
 // each runs do on every process at once and joins the errors.

@@ -24,6 +24,7 @@ import (
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/metrics"
+	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
@@ -50,6 +51,19 @@ type Daemon struct {
 	startedAt time.Time
 
 	table table
+
+	// Cluster mode: the daemon's listening sockets, one Set per app that
+	// shares them, the Node preload and the tend binary (for the shim).
+	pool    *sockets.Pool
+	setsMu  sync.Mutex
+	sets    map[string]*sockets.Set
+	preload string
+	self    string
+	runDir  string
+
+	// reloading names the apps a reload is replacing (PM2's reload lock).
+	reloadMu  sync.Mutex
+	reloading map[string]bool
 
 	// startMu serializes start requests, so two CLIs starting the same name
 	// at once make one app.
@@ -97,6 +111,10 @@ func Run(home string) error {
 	defer reaper.Close()
 
 	d := newDaemon(home, log, reaper)
+	if err := d.initCluster(); err != nil {
+		return err
+	}
+	defer d.pool.Close()
 	if err := d.listen(); err != nil {
 		return err
 	}
@@ -151,6 +169,9 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		sampler:   metrics.NewSampler(),
 		startedAt: time.Now(),
 		quit:      make(chan struct{}),
+		pool:      sockets.NewPool(),
+		sets:      map[string]*sockets.Set{},
+		reloading: map[string]bool{},
 	}
 	d.table.init()
 	d.srv = &http.Server{
@@ -159,6 +180,24 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return d
+}
+
+// initCluster prepares what cluster mode needs: the run directory for
+// notify sockets and the Node preload, and the path of this binary.
+func (d *Daemon) initCluster() error {
+	d.runDir = filepath.Join(d.home, "run")
+	if err := os.MkdirAll(d.runDir, 0o700); err != nil {
+		return err
+	}
+	preload, err := sockets.WriteNodePreload(d.runDir)
+	if err != nil {
+		return fmt.Errorf("write the Node preload: %w", err)
+	}
+	d.preload = preload
+	if d.self, err = os.Executable(); err != nil {
+		return fmt.Errorf("find the tend binary: %w", err)
+	}
+	return nil
 }
 
 // reportReady tells the CLI that started this daemon how the start went.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
@@ -104,10 +105,14 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 // create adds the instances of a new app to the table and starts them
 // (unless autostart is off).
 func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
+	set, err := d.setFor(&s)
+	if err != nil {
+		return nil, err
+	}
 	first := d.table.reserve(s.Instances)
 	procs := make([]*supervise.Proc, 0, s.Instances)
 	for i := 0; i < s.Instances; i++ {
-		p := d.newProc(s, first+i, i)
+		p := d.newProc(s, first+i, i, set)
 		d.table.add(p)
 		procs = append(procs, p)
 	}
@@ -122,7 +127,7 @@ func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
 	return procs, nil
 }
 
-func (d *Daemon) newProc(s api.AppSpec, pmid, index int) *supervise.Proc {
+func (d *Daemon) newProc(s api.AppSpec, pmid, index int, set *sockets.Set) *supervise.Proc {
 	if s.IncrementVar != "" {
 		s.Env = incremented(s.Env, s.IncrementVar, index)
 	}
@@ -139,6 +144,10 @@ func (d *Daemon) newProc(s api.AppSpec, pmid, index int) *supervise.Proc {
 		Hub:     d.hub,
 		Notify:  d.notify,
 		Log:     d.log,
+		Set:     set,
+		Self:    d.self,
+		Preload: d.preload,
+		RunDir:  d.runDir,
 	})
 }
 

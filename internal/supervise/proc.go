@@ -18,6 +18,7 @@ import (
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/sockets"
 )
 
 // Options describe one managed process (one pm_id).
@@ -37,6 +38,16 @@ type Options struct {
 	// Notify receives every event; it must not block.
 	Notify func(api.Event)
 	Log    *slog.Logger
+
+	// Cluster mode (package sockets). Set holds the app's sockets, shared
+	// by its instances (nil: none); declared ones reach every run as
+	// LISTEN_FDS through the shim in Self, the tend binary. Preload is the
+	// Node preload that hands cluster-mode Node apps the daemon's sockets
+	// ("" for none). RunDir holds the runs' notify sockets.
+	Set     *sockets.Set
+	Self    string
+	Preload string
+	RunDir  string
 }
 
 // LogPaths are the log paths shown in jlist (pm_out_log_path, ...).
@@ -69,6 +80,7 @@ type Proc struct {
 	lastUptime  time.Time // start of the last run (pm_uptime), kept after it ends
 	version     string
 	versionDone bool
+	spawns      int // runs started, to name their notify sockets
 }
 
 // run is one OS process of a Proc.
@@ -80,6 +92,15 @@ type run struct {
 	exited    chan struct{} // closed by the reaper
 	status    unix.WaitStatus
 	stopping  bool // a Stop owns the end of this run
+	// replacing marks a reload's new run until it takes over: if it dies,
+	// the reload reports it, the restart policy does not.
+	replacing bool
+
+	// Readiness and messages (cluster mode, wait_ready, sd_notify).
+	ch        *sockets.NodeChannel
+	notifier  *sockets.Notifier
+	ready     chan struct{} // closed when the run says it is ready
+	readyOnce sync.Once
 }
 
 // New makes a Proc in status "stopped"; call Start to launch it.
@@ -140,28 +161,57 @@ func (p *Proc) Status() string {
 }
 
 // Start launches the process if it is not running. A process that waits to
-// restart starts now.
+// restart starts now. For an app that asked to be waited for, Start returns
+// once it is ready, or fails when it is not within listen_timeout.
 func (p *Proc) Start() error {
 	p.op.Lock()
-	defer p.op.Unlock()
 	p.mu.Lock()
 	if p.deleted {
 		p.mu.Unlock()
+		p.op.Unlock()
 		return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
 	}
 	if p.run != nil {
 		p.mu.Unlock()
+		p.op.Unlock()
 		return nil
 	}
 	p.cancelTimerLocked()
 	p.mu.Unlock()
-	return p.launch()
+	err := p.launch()
+	p.op.Unlock()
+	if err != nil {
+		return err
+	}
+	return p.awaitReady()
+}
+
+// awaitReady waits, outside p.op, for the current run of an app that asked
+// to be waited for.
+func (p *Proc) awaitReady() error {
+	p.mu.Lock()
+	r, spec := p.run, p.o.Spec
+	p.mu.Unlock()
+	if r == nil || !awaitsReadiness(&spec) {
+		return nil
+	}
+	if err := r.waitReady(time.Duration(*spec.ListenTimeout) * time.Millisecond); err != nil {
+		return fmt.Errorf("app %q (id %d) is not ready: %v; see tend logs %s, or raise listen_timeout: %w", spec.Name, p.o.PMID, err, spec.Name, api.ErrUnavailable)
+	}
+	return nil
 }
 
 // Restart stops the process (if it runs) with its stop sequence and starts
 // it again, with spec replacing the current spec when not nil. Counters of
 // unstable restarts and the back-off start over, as in PM2.
 func (p *Proc) Restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) error {
+	if err := p.restart(spec, files, paths); err != nil {
+		return err
+	}
+	return p.awaitReady()
+}
+
+func (p *Proc) restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) error {
 	p.op.Lock()
 	defer p.op.Unlock()
 	if err := p.stop(); err != nil {
@@ -285,85 +335,41 @@ func (p *Proc) WriteStdin(line string) error {
 	return nil
 }
 
-// launch starts a run. The caller holds p.op.
+// launch starts a run and makes it the current one. The caller holds p.op.
+// An app that asks to be waited for (wait_ready, a ready probe) stays
+// launching until it is ready; others are online at once, as in PM2.
 func (p *Proc) launch() error {
 	p.mu.Lock()
-	spec := p.o.Spec
 	p.status = api.StatusLaunching
 	p.reason = ""
 	p.restartAt = time.Time{}
-	if p.sink == nil {
-		sink, err := logs.NewSink(p.o.Files, logs.Source{PMID: p.o.PMID, Name: spec.Name}, p.o.Hub)
-		if err != nil {
-			p.failLocked(fmt.Sprintf("cannot open log files: %v; pass writable paths with -o/-e", err))
-			p.mu.Unlock()
-			return fmt.Errorf("app %q: cannot open log files: %v; pass writable paths with -o and -e: %w", spec.Name, err, api.ErrInvalid)
-		}
-		p.sink = sink
-	}
-	sink := p.sink
-	env := p.envLocked()
 	p.mu.Unlock()
-
-	argv := config.Argv(&spec)
-	argv0, err := config.LookPath(argv[0], spec.Env["PATH"])
+	r, err := p.spawn()
 	if err != nil {
-		return p.spawnFailed(fmt.Errorf("%q not found on PATH", argv[0]))
+		return err
 	}
-	var pipes [6]*os.File // stdin r,w; stdout r,w; stderr r,w
-	closeAll := func() {
-		for _, f := range pipes {
-			if f != nil {
-				f.Close()
-			}
-		}
-	}
-	for i := 0; i < 3; i++ {
-		r, w, err := os.Pipe()
-		if err != nil {
-			closeAll()
-			return p.spawnFailed(err)
-		}
-		pipes[2*i], pipes[2*i+1] = r, w
-	}
-	r := &run{exited: make(chan struct{})}
-	attr := &os.ProcAttr{
-		Dir:   spec.Cwd,
-		Env:   env,
-		Files: []*os.File{pipes[0], pipes[3], pipes[5]},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	}
-	proc, err := p.o.Reaper.Start(argv0, argv, attr, func(ws unix.WaitStatus) {
-		r.status = ws
-		close(r.exited)
-		go p.handleExit(r)
-	})
-	// The child has its ends now (or never will).
-	pipes[0].Close()
-	pipes[3].Close()
-	pipes[5].Close()
-	if err != nil {
-		pipes[1].Close()
-		pipes[2].Close()
-		pipes[4].Close()
-		return p.spawnFailed(err)
-	}
-	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, time.Now(), pipes[1]
-	startPump(pipes[2], sink, logs.Out)
-	startPump(pipes[4], sink, logs.Err)
-
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.run = r
 	p.lastUptime = r.startedAt
-	p.status = api.StatusOnline
-	if p.o.PidFile != "" {
-		if err := os.WriteFile(p.o.PidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
-			p.o.Log.Warn("cannot write pid file", "app", spec.Name, "path", p.o.PidFile, "err", err)
-		}
+	p.writePidFileLocked(r)
+	if !awaitsReadiness(&p.o.Spec) {
+		p.status = api.StatusOnline
+		p.emitLocked("online", false)
+		return nil
 	}
-	p.emitLocked("online", false)
-	p.mu.Unlock()
+	p.emitLocked("start", false)
+	go p.becomeOnline(r)
 	return nil
+}
+
+func (p *Proc) writePidFileLocked(r *run) {
+	if p.o.PidFile == "" {
+		return
+	}
+	if err := os.WriteFile(p.o.PidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
+		p.o.Log.Warn("cannot write pid file", "app", p.o.Spec.Name, "path", p.o.PidFile, "err", err)
+	}
 }
 
 // pumps counts the running log pumps, so the daemon can let them write
@@ -451,12 +457,7 @@ func (p *Proc) stop() error {
 	spec := p.o.Spec
 	p.mu.Unlock()
 
-	sig, err := config.ParseSignal(spec.KillSignal)
-	if err != nil {
-		sig = unix.SIGINT
-	}
-	timeout := time.Duration(*spec.KillTimeout) * time.Millisecond
-	gone := killGroup(r, sig, *spec.Treekill, timeout)
+	gone := stopRun(r, &spec)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -468,6 +469,24 @@ func (p *Proc) stop() error {
 	p.status = api.StatusStopped
 	p.emitLocked("stop", true)
 	return nil
+}
+
+// stopRun runs r's stop sequence: the 'shutdown' message for a Node app
+// that asked for it (shutdown_with_message), else kill_signal; SIGKILL to
+// the group after kill_timeout. It reports whether everything is gone.
+func stopRun(r *run, spec *api.AppSpec) bool {
+	timeout := time.Duration(*spec.KillTimeout) * time.Millisecond
+	if spec.ShutdownWithMessage && r.ch != nil && r.ch.Send("shutdown") == nil {
+		if waitGone(r, timeout, *spec.Treekill) {
+			return true
+		}
+		return killGroup(r, unix.SIGKILL, *spec.Treekill, 0)
+	}
+	sig, err := config.ParseSignal(spec.KillSignal)
+	if err != nil {
+		sig = unix.SIGINT
+	}
+	return killGroup(r, sig, *spec.Treekill, timeout)
 }
 
 // killGroup sends sig to the run's process group (or only its main process
@@ -522,16 +541,13 @@ func groupAlive(pgid int) bool {
 	return unix.Kill(-pgid, 0) == nil
 }
 
-// endRunLocked records the end of run r.
+// endRunLocked records the end of run r, the current run.
 func (p *Proc) endRunLocked(r *run) {
 	if p.run != r {
 		return
 	}
 	p.run = nil
-	if r.stdin != nil {
-		r.stdin.Close()
-	}
-	_ = r.proc.Release()
+	r.release()
 	select {
 	case <-r.exited:
 		p.exitCode, p.exitSignal = exitOf(r.status)
@@ -540,6 +556,15 @@ func (p *Proc) endRunLocked(r *run) {
 	if p.o.PidFile != "" {
 		_ = os.Remove(p.o.PidFile)
 	}
+}
+
+// release frees what the daemon holds for a run that ended.
+func (r *run) release() {
+	if r.stdin != nil {
+		r.stdin.Close()
+	}
+	r.closeChannels()
+	_ = r.proc.Release()
 }
 
 func exitOf(ws unix.WaitStatus) (int, string) {
@@ -554,9 +579,9 @@ func (p *Proc) handleExit(r *run) {
 	p.op.Lock()
 	defer p.op.Unlock()
 	p.mu.Lock()
-	if p.run != r || r.stopping {
+	if p.run != r || r.stopping || r.replacing {
 		p.mu.Unlock()
-		return // a Stop ended this run and reports it
+		return // a Stop or a reload ended this run and reports it
 	}
 	spec := p.o.Spec
 	p.mu.Unlock()
@@ -564,11 +589,7 @@ func (p *Proc) handleExit(r *run) {
 	// Leftovers in the group (children the app did not take down) would hold
 	// its ports and files: stop them before anything restarts.
 	if groupAlive(r.pid) {
-		sig, err := config.ParseSignal(spec.KillSignal)
-		if err != nil {
-			sig = unix.SIGINT
-		}
-		killGroup(r, sig, true, time.Duration(*spec.KillTimeout)*time.Millisecond)
+		stopRun(r, &spec)
 	}
 
 	p.mu.Lock()

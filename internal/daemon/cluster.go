@@ -1,0 +1,149 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/supervise"
+)
+
+// setFor returns the socket Set of app s, binding its declared addresses
+// the first time (an address in use fails here, before anything starts).
+// Apps that share no sockets get nil.
+func (d *Daemon) setFor(s *api.AppSpec) (*sockets.Set, error) {
+	if !supervise.SharesSockets(s) {
+		return nil, nil
+	}
+	d.setsMu.Lock()
+	defer d.setsMu.Unlock()
+	if set := d.sets[s.Name]; set != nil {
+		return set, nil
+	}
+	addrs := make([]sockets.Addr, 0, len(s.Listen))
+	for _, l := range s.Listen {
+		a, err := sockets.ParseAddr(l)
+		if err != nil {
+			return nil, fmt.Errorf("app %q: %w", s.Name, err)
+		}
+		addrs = append(addrs, a)
+	}
+	set, err := d.pool.NewSet(s.Name, addrs)
+	if err != nil {
+		return nil, fmt.Errorf("app %q: %w", s.Name, err)
+	}
+	d.sets[s.Name] = set
+	return set, nil
+}
+
+// releaseSet closes app name's sockets once it has no instance left.
+func (d *Daemon) releaseSet(name string) {
+	if len(d.table.byName(name)) > 0 {
+		return
+	}
+	d.setsMu.Lock()
+	set := d.sets[name]
+	delete(d.sets, name)
+	d.setsMu.Unlock()
+	if set != nil {
+		set.Close()
+	}
+}
+
+// reload replaces the selected processes app by app. An app whose
+// instances share sockets is replaced one instance at a time (Parallel at
+// once): each new process must be ready before its old one stops, and the
+// first failure ends the reload with the old processes serving. Other apps
+// restart, as PM2 does in fork mode. A second reload of an app while one
+// runs is refused without Force (PM2's reload lock).
+func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
+	var names []string
+	byApp := map[string][]*supervise.Proc{}
+	for _, p := range procs {
+		n := p.Name()
+		if byApp[n] == nil {
+			names = append(names, n)
+		}
+		byApp[n] = append(byApp[n], p)
+	}
+	if err := d.lockReload(names, req.Force); err != nil {
+		return err
+	}
+	defer d.unlockReload(names)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.reloadApp(byApp[name], req)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) reloadApp(procs []*supervise.Proc, req api.ActionRequest) error {
+	if !procs[0].Graceful() {
+		return each(procs, func(p *supervise.Proc) error { return d.restartWithEnv(p, req) })
+	}
+	parallel := max(req.Parallel, 1)
+	for start := 0; start < len(procs); start += parallel {
+		batch := procs[start:min(start+parallel, len(procs))]
+		err := each(batch, func(p *supervise.Proc) error {
+			spec, err := d.specWithEnv(p, req)
+			if err != nil {
+				return err
+			}
+			return p.Reload(spec)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// specWithEnv is p's spec with the environment the request replaces, or
+// nil when it replaces nothing.
+func (d *Daemon) specWithEnv(p *supervise.Proc, req api.ActionRequest) (*api.AppSpec, error) {
+	if !req.UpdateEnv {
+		return nil, nil
+	}
+	s := p.Spec()
+	s.Env = make(map[string]string, len(req.Env))
+	for k, v := range req.Env {
+		s.Env[k] = v
+	}
+	if err := config.Resolve(&s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (d *Daemon) lockReload(names []string, force bool) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	if !force {
+		for _, n := range names {
+			if d.reloading[n] {
+				return fmt.Errorf("app %q is being reloaded already; wait for that reload, or pass --force: %w", n, api.ErrConflict)
+			}
+		}
+	}
+	for _, n := range names {
+		d.reloading[n] = true
+	}
+	return nil
+}
+
+func (d *Daemon) unlockReload(names []string) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	for _, n := range names {
+		delete(d.reloading, n)
+	}
+}
