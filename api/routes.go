@@ -136,8 +136,11 @@ type Event struct {
 	Status    string `json:"status"`
 	Manually  bool   `json:"manually"`
 	ExitCode  *int   `json:"exit_code,omitempty"`
-	Signal    string `json:"signal,omitempty"`
-	Reason    string `json:"reason,omitempty"`
+	// RestartDelay, on an exit the restart policy follows with a restart,
+	// is the delay before it in ms.
+	RestartDelay *int   `json:"restart_delay,omitempty"`
+	Signal       string `json:"signal,omitempty"`
+	Reason       string `json:"reason,omitempty"`
 }
 
 // KillResponse reports what the daemon stopped before exiting.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 )
 
 // TestCrashLoopErrored: an app that exits at once is restarted until it has
@@ -53,27 +55,43 @@ func TestSlowCrashLoopErrored(t *testing.T) {
 }
 
 // TestExpBackoff: delays 100, 150, 225, 337, 505, 757 ms (PM2's ×1.5,
-// rounded down), with status "waiting restart" in between.
+// rounded down), with status "waiting restart" in between. The delays come
+// from the event stream (each exit says the delay before its restart).
 func TestExpBackoff(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.ok("ping")
+	want := []int{100, 150, 225, 337, 505, 757}
+	delays := make(chan int, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := client.New(client.Options{Home: h.home})
+	go c.Events(ctx, func(ev api.Event) error {
+		if ev.Name == "backoff" && ev.Event == "exit" && ev.RestartDelay != nil {
+			delays <- *ev.RestartDelay
+		}
+		return nil
+	})
+	time.Sleep(100 * time.Millisecond) // the subscription is in place
 	stamps := filepath.Join(h.dir, "stamps")
 	r := h.runEnv([]string{"STAMPS=" + stamps}, "start", app("crasher.sh"), "--name", "backoff", "--exp-backoff-restart-delay", "100")
 	if r.code != 0 {
 		t.Fatal(r)
 	}
-	want := []int{100, 150, 225, 337, 505, 757}
 	var seen []int
 	sawWaiting := false
-	h.waitFor("6 backoff restarts", 30*time.Second, func() bool {
-		p := h.proc("backoff")
-		if d := p.Env.PrevRestartDelay; d > 0 && (len(seen) == 0 || seen[len(seen)-1] != d) {
+	deadline := time.After(30 * time.Second)
+	for len(seen) < len(want) {
+		select {
+		case d := <-delays:
 			seen = append(seen, d)
+		case <-time.After(20 * time.Millisecond):
+			sawWaiting = sawWaiting || h.proc("backoff").Env.Status == api.StatusWaitingRestart
+		case <-deadline:
+			t.Fatalf("only %v after 30 s", seen)
 		}
-		sawWaiting = sawWaiting || p.Env.Status == api.StatusWaitingRestart
-		return len(seen) >= len(want)
-	})
-	if !slices.Equal(seen[:len(want)], want) {
+	}
+	if !slices.Equal(seen, want) {
 		t.Errorf("restart delays %v, want %v", seen, want)
 	}
 	if !sawWaiting {

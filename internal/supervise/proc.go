@@ -597,37 +597,13 @@ func (p *Proc) handleExit(r *run) {
 	uptime := time.Since(r.startedAt)
 	p.endRunLocked(r)
 	p.status = api.StatusStopped
-	p.emitLocked("exit", false)
-	if p.deleted {
+	delay, restart, errored := p.restartPolicyLocked(&spec, uptime)
+	p.emitExitLocked(delay, restart)
+	if errored {
+		p.failLocked(fmt.Sprintf("exited %d times in a row within min_uptime (%d ms) of starting; fix it, then tend restart %s", p.unstable, *spec.MinUptime, spec.Name))
+	}
+	if !restart {
 		return
-	}
-	if !*spec.Autorestart {
-		return
-	}
-	if p.exitSignal == "" && slices.Contains(spec.StopExitCodes, p.exitCode) {
-		p.reason = fmt.Sprintf("exited with code %d, listed in stop_exit_codes", p.exitCode)
-		return
-	}
-	if uptime < time.Duration(*spec.MinUptime)*time.Millisecond {
-		p.unstable++
-		if p.unstable >= *spec.MaxRestarts {
-			p.failLocked(fmt.Sprintf("exited %d times in a row within min_uptime (%d ms) of starting; fix it, then tend restart %s", p.unstable, *spec.MinUptime, spec.Name))
-			return
-		}
-	} else {
-		p.unstable = 0
-	}
-	delay := spec.RestartDelay
-	if spec.ExpBackoffRestartDelay > 0 {
-		if uptime >= api.BackoffResetUptime*time.Millisecond {
-			p.prevDelay = 0
-		}
-		if p.prevDelay == 0 {
-			delay = spec.ExpBackoffRestartDelay
-		} else {
-			delay = min(api.MaxBackoffDelay, p.prevDelay*3/2)
-		}
-		p.prevDelay = delay
 	}
 	if delay <= 0 {
 		p.restarts++
@@ -644,6 +620,52 @@ func (p *Proc) handleExit(r *run) {
 	p.timerGen++
 	gen := p.timerGen
 	p.timer = time.AfterFunc(time.Duration(delay)*time.Millisecond, func() { p.delayedRestart(gen) })
+}
+
+// restartPolicyLocked applies the restart policy to a run that ended
+// after uptime: whether it restarts and after how many milliseconds, or
+// whether the app has failed too often in a row and is errored.
+func (p *Proc) restartPolicyLocked(spec *api.AppSpec, uptime time.Duration) (delay int, restart, errored bool) {
+	if p.deleted || !*spec.Autorestart {
+		return 0, false, false
+	}
+	if p.exitSignal == "" && slices.Contains(spec.StopExitCodes, p.exitCode) {
+		p.reason = fmt.Sprintf("exited with code %d, listed in stop_exit_codes", p.exitCode)
+		return 0, false, false
+	}
+	if uptime < time.Duration(*spec.MinUptime)*time.Millisecond {
+		p.unstable++
+		if p.unstable >= *spec.MaxRestarts {
+			return 0, false, true
+		}
+	} else {
+		p.unstable = 0
+	}
+	delay = spec.RestartDelay
+	if spec.ExpBackoffRestartDelay > 0 {
+		if uptime >= api.BackoffResetUptime*time.Millisecond {
+			p.prevDelay = 0
+		}
+		if p.prevDelay == 0 {
+			delay = spec.ExpBackoffRestartDelay
+		} else {
+			delay = min(api.MaxBackoffDelay, p.prevDelay*3/2)
+		}
+		p.prevDelay = delay
+	}
+	return delay, true, false
+}
+
+// emitExitLocked reports the end of a run, with the delay before its
+// restart when one follows.
+func (p *Proc) emitExitLocked(delay int, restart bool) {
+	ev := p.eventLocked("exit", false)
+	code := p.exitCode
+	ev.ExitCode = &code
+	if restart {
+		ev.RestartDelay = &delay
+	}
+	p.o.Notify(ev)
 }
 
 func (p *Proc) delayedRestart(gen int) {
@@ -673,7 +695,11 @@ func (p *Proc) cancelTimerLocked() {
 }
 
 func (p *Proc) emitLocked(event string, manually bool) {
-	ev := api.Event{
+	p.o.Notify(p.eventLocked(event, manually))
+}
+
+func (p *Proc) eventLocked(event string, manually bool) api.Event {
+	return api.Event{
 		Event:     event,
 		At:        time.Now().UnixMilli(),
 		PMID:      p.o.PMID,
@@ -684,11 +710,6 @@ func (p *Proc) emitLocked(event string, manually bool) {
 		Signal:    p.exitSignal,
 		Reason:    p.reason,
 	}
-	if event == "exit" {
-		code := p.exitCode
-		ev.ExitCode = &code
-	}
-	p.o.Notify(ev)
 }
 
 // Snapshot reports the process in jlist shape, without resource usage.
