@@ -1,5 +1,7 @@
 package api
 
+import "encoding/json"
+
 // Version is tend's version. The CLI sends it with every request and the
 // daemon answers with its own, so a CLI can tell that the running daemon is
 // older or newer than itself. Release builds set it with
@@ -17,15 +19,16 @@ const HeaderVersion = "Tend-Version"
 // Stability: v1 routes and their bodies only grow; fields are added, never
 // renamed. Routes not listed here are internal.
 const (
-	RoutePing      = "GET /v1/ping"      // -> PingResponse
-	RouteProcesses = "GET /v1/processes" // -> []Process (the jlist array)
-	RouteStart     = "POST /v1/start"    // StartRequest -> StartResponse
-	RouteAction    = "POST /v1/action"   // ActionRequest -> ActionResponse
-	RouteSignal    = "POST /v1/signal"   // SignalRequest -> ActionResponse
-	RouteStdin     = "POST /v1/stdin"    // StdinRequest -> ActionResponse
-	RouteLogs      = "GET /v1/logs"      // LogsQuery (URL query) -> NDJSON stream of LogLine
-	RouteEvents    = "GET /v1/events"    // -> NDJSON stream of Event
-	RouteKill      = "POST /v1/kill"     // -> KillResponse; the daemon exits after answering
+	RoutePing      = "GET /v1/ping"       // -> PingResponse
+	RouteProcesses = "GET /v1/processes"  // -> []Process (the jlist array)
+	RouteStart     = "POST /v1/start"     // StartRequest -> StartResponse
+	RouteAction    = "POST /v1/action"    // ActionRequest -> ActionResponse
+	RouteSignal    = "POST /v1/signal"    // SignalRequest -> ActionResponse
+	RouteStdin     = "POST /v1/stdin"     // StdinRequest -> ActionResponse
+	RouteSendData  = "POST /v1/send-data" // SendDataRequest -> ActionResponse
+	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
+	RouteEvents    = "GET /v1/events"     // -> NDJSON stream of Event
+	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
 )
 
 // PingResponse says which daemon answered.
@@ -102,6 +105,16 @@ type SignalRequest struct {
 type StdinRequest struct {
 	Selectors []string `json:"selectors"`
 	Line      string   `json:"line"`
+}
+
+// SendDataRequest sends a message over the IPC channel of the selected
+// apps (Node apps have one): the app's process.on('message') receives
+// {type: "process:msg", topic, data, id: <pm_id>}, the packet PM2's
+// sendDataToProcessId delivers.
+type SendDataRequest struct {
+	Selectors []string        `json:"selectors"`
+	Topic     string          `json:"topic,omitempty"`
+	Data      json.RawMessage `json:"data"`
 }
 
 // LogsQuery is the query of RouteLogs: sel (repeatable selector, none = all),

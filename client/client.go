@@ -274,6 +274,13 @@ func (c *Client) Stdin(ctx context.Context, req api.StdinRequest) (api.ActionRes
 	return out, c.call(ctx, m, p, req, &out)
 }
 
+// SendData sends a message to the selected apps' process.on('message').
+func (c *Client) SendData(ctx context.Context, req api.SendDataRequest) (api.ActionResponse, error) {
+	var out api.ActionResponse
+	m, p := split(api.RouteSendData)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
 // Logs calls fn for each line of the stream until it ends, ctx is done, or
 // fn returns an error.
 func (c *Client) Logs(ctx context.Context, q api.LogsQuery, fn func(api.LogLine) error) error {

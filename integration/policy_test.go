@@ -235,3 +235,17 @@ func TestLogs(t *testing.T) {
 		t.Errorf("flush left %q", log)
 	}
 }
+
+// TestSendData: a Node app's process.on('message') gets PM2's packet.
+func TestSendData(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("listener.js"), "--name", "listener")
+	h.waitLog("listener", "listener up", 10*time.Second)
+	h.ok("sendData", "listener", `{"cmd":"refresh"}`, "--topic", "ops")
+	h.waitLog("listener", `message {"type":"process:msg","topic":"ops","data":{"cmd":"refresh"},"id":0}`, 10*time.Second)
+	h.ok("sendData", "listener", "plain words")
+	h.waitLog("listener", `"data":"plain words"`, 10*time.Second)
+	h.ok("start", app("sleeper.sh"), "--name", "shell")
+	h.fail("no IPC channel", "sendData", "shell", "x")
+}

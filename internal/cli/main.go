@@ -160,6 +160,7 @@ func NewRootCmd(env *Env) *cobra.Command {
 		newEnvCmd(env),
 		newSendSignalCmd(env),
 		newSendCmd(env),
+		newSendDataCmd(env),
 		newLogsCmd(env),
 		newPingCmd(env),
 		newKillCmd(env),

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -101,6 +102,37 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := each(procs, func(p *supervise.Proc) error { return p.Signal(sig) }); err != nil {
+		return err
+	}
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+}
+
+func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
+	var req api.SendDataRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.Data) == 0 {
+		return fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
+	}
+	procs, err := d.table.selectProcs(req.Selectors)
+	if err != nil {
+		return err
+	}
+	topic := req.Topic
+	if topic == "" {
+		topic = "tend"
+	}
+	type packet struct {
+		Type  string          `json:"type"`
+		Topic string          `json:"topic"`
+		Data  json.RawMessage `json:"data"`
+		ID    int             `json:"id"`
+	}
+	err = each(procs, func(p *supervise.Proc) error {
+		return p.SendMessage(packet{"process:msg", topic, req.Data, p.PMID()})
+	})
+	if err != nil {
 		return err
 	}
 	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})

@@ -29,6 +29,7 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteAction:    d.handleAction,
 		api.RouteSignal:    d.handleSignal,
 		api.RouteStdin:     d.handleStdin,
+		api.RouteSendData:  d.handleSendData,
 		api.RouteLogs:      d.handleLogs,
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,

@@ -319,6 +319,24 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	return nil
 }
 
+// SendMessage sends msg (JSON) over the run's IPC channel, to the app's
+// process.on('message').
+func (p *Proc) SendMessage(msg any) error {
+	p.mu.Lock()
+	r, name := p.run, p.o.Spec.Name
+	p.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("app %q (id %d) is not running; start it first: %w", name, p.o.PMID, api.ErrConflict)
+	}
+	if r.ch == nil {
+		return fmt.Errorf("app %q (id %d) has no IPC channel: only Node apps have one: %w", name, p.o.PMID, api.ErrConflict)
+	}
+	if err := r.ch.Send(msg); err != nil {
+		return fmt.Errorf("send to app %q (id %d): %w", name, p.o.PMID, err)
+	}
+	return nil
+}
+
 // WriteStdin writes line and a newline to the process's stdin. It gives up
 // after a second if the app does not read its input.
 func (p *Proc) WriteStdin(line string) error {
