@@ -312,6 +312,9 @@ func TestOnlyAndOverlay(t *testing.T) {
 	if len(f.Apps) != 1 {
 		t.Fatalf("got %d apps; want 1", len(f.Apps))
 	}
+	if !cmp.Equal(f.Unselected, []string{"b"}) {
+		t.Errorf("Unselected = %q; want [b]", f.Unselected)
+	}
 	a := f.Apps[0]
 	if a.MaxMemoryRestart != 200<<20 || *a.Autorestart || a.Instances != 3 || !cmp.Equal(a.Args, []string{"100"}) {
 		t.Errorf("overlay not applied: %+v", a)
