@@ -66,16 +66,20 @@ func (e *Env) lazyFlags(cmd *cobra.Command, setup func(*pflag.FlagSet)) {
 // setupFlags registers the flags of the command args run: all of them for
 // help and shell completion, which may show any command's flags.
 func (e *Env) setupFlags(root *cobra.Command, args []string) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+			// cobra adds these commands itself when it executes, so Find
+			// does not know them yet.
+			for _, setup := range e.flagSetups {
+				setup()
+			}
+			e.flagSetups = nil
+			return
+		}
+	}
 	cmd, _, err := root.Find(args)
 	if err != nil {
-		return
-	}
-	switch cmd.Name() {
-	case "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
-		for _, setup := range e.flagSetups {
-			setup()
-		}
-		e.flagSetups = nil
 		return
 	}
 	if setup, ok := e.flagSetups[cmd]; ok {
