@@ -565,7 +565,7 @@ func TestEcosystemBadInput(t *testing.T) {
 		{name: "instances many", file: "many.yaml", data: "apps:\n  - name: x\n    script: sleep\n    instances: many\n", want: "many.yaml:4:"},
 		{name: "config throws", file: "throws.config.js", data: "throw new Error('no config for you')\n", want: "no config for you"},
 		{name: "config loops forever", file: "loop.config.js", data: "for (;;) {}\n", want: "took longer than"},
-		{name: "config allocates without end", file: "alloc.config.js", data: "let a = []; for (;;) a.push(new Array(1e6))\n", want: "evaluating the config"}, // memory or, on a slow machine, time,
+		{name: "config allocates without end", file: "alloc.config.js", data: "let a = []; for (;;) a.push(new Array(1e6))\n", want: "evaluating the config"}, // memory, or time on a slow machine
 		{name: "100 MB file", file: "huge.json", want: "huge.json: the file"},
 		{name: "missing file", file: "nope.json", want: "nope.json: no such file"},
 		{name: "symlink loop", file: "loop-a.json", want: "symlink loop"},
