@@ -583,7 +583,9 @@ func TestEcosystemBadInput(t *testing.T) {
 				args = append(args, tt.file)
 			}
 			h.fail(tt.want, append(args, tt.args...)...)
-			if tt.file != "" && tt.file != "good.json" {
+			// Restart loads the file the same way; the evaluation bounds are
+			// not tried twice, as each keeps a core busy for seconds.
+			if tt.file != "" && tt.file != "good.json" && !strings.HasPrefix(tt.file, "loop.") && !strings.HasPrefix(tt.file, "alloc.") {
 				h.fail(tt.want, "restart", tt.file)
 			}
 		})
