@@ -168,7 +168,9 @@ func errorText(err error) string {
 	return msg
 }
 
-// NewRootCmd builds the command tree.
+// NewRootCmd builds the command tree. The flags of start and startOr* are
+// registered by Run for the command it runs (see Env.lazyFlags); a caller
+// that executes the tree itself calls env.setupFlags first.
 func NewRootCmd(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tend",
