@@ -157,12 +157,8 @@ func applyFile(env *Env, f *config.File, verb string) error {
 		return err
 	}
 	if left := droppedApps(f, procs); len(left) > 0 {
-		verb := "is"
-		if len(left) > 1 {
-			verb = "are"
-		}
 		fmt.Fprintf(env.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
-			appList(left), verb, displayPath(f.Path), pronoun(len(left), "it was", "they were"),
+			appList(left), pronoun(len(left), "is", "are"), displayPath(f.Path), pronoun(len(left), "it was", "they were"),
 			strings.Join(left, " "), pronoun(len(left), "it", "them"))
 	}
 	return nil
