@@ -49,7 +49,10 @@ type PingResponse struct {
 type StartRequest struct {
 	Apps []AppSpec `json:"apps"`
 	// Update replaces the spec of apps that already exist (the ecosystem
-	// file is the truth; --update-env for scripts).
+	// file is the truth; --update-env for scripts), instance count
+	// included: surplus instances are deleted, lowest pm_id first (PM2's
+	// scale), missing ones are added with new ids and the smallest free
+	// instance indexes, and the others restart on the new spec.
 	Update bool `json:"update,omitempty"`
 }
 

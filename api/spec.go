@@ -84,6 +84,13 @@ type AppSpec struct {
 
 	// Force starts a script that already runs under another name.
 	Force bool `json:"force,omitempty"`
+
+	// ConfigFile is the ecosystem file (absolute path) the app was last
+	// started, restarted or reloaded from; empty for an app started from the
+	// command line or from standard input. It is bookkeeping, not an
+	// attribute: it lets the CLI tell which running apps a file no longer
+	// declares (they are left alone and named in a notice).
+	ConfigFile string `json:"tend_config_file,omitempty"`
 }
 
 // ReadySpec is an optional readiness probe: the instance is ready when an

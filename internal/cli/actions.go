@@ -13,17 +13,32 @@ import (
 func newActionCmd(env *Env, action string, aliases []string, short string) *cobra.Command {
 	var updateEnv, force bool
 	var parallel int
+	fo := &fileOptions{}
+	withFile := action != api.ActionReset
+	use := action + " <name|id|namespace|all|/regex/>..."
+	if withFile {
+		use = action + " <name|id|namespace|all|/regex/...|ecosystem file|->"
+	}
 	cmd := &cobra.Command{
-		Use:     action + " <name|id|namespace|all|/regex/>...",
+		Use:     use,
 		Aliases: aliases,
 		Short:   short,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 && fo.config == "" {
 				return fmt.Errorf("%s needs an app: a name, an id, a namespace, /regex/ or all (e.g. tend %s api): %w", action, action, api.ErrInvalid)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if withFile {
+				path, isFile, err := fo.fileTarget(args, false)
+				if err != nil {
+					return err
+				}
+				if isFile {
+					return actionFile(env, fo, path, action)
+				}
+			}
 			req := api.ActionRequest{Action: action, Selectors: args, Parallel: parallel, Force: force}
 			if updateEnv {
 				req.UpdateEnv, req.Env = true, environ()
@@ -38,11 +53,33 @@ func newActionCmd(env *Env, action string, aliases []string, short string) *cobr
 	if action == api.ActionRestart || action == api.ActionReload {
 		cmd.Flags().BoolVarP(&updateEnv, "update-env", "a", false, "replace the apps' environment with this shell's")
 	}
+	if withFile {
+		fo.register(cmd.Flags(), false)
+	}
 	if action == api.ActionReload {
 		cmd.Flags().IntVar(&parallel, "parallel", 1, "instances replaced at once")
 		cmd.Flags().BoolVarP(&force, "force", "f", false, "reload even if another reload runs")
 	}
 	return cmd
+}
+
+// actionFile applies action to the apps of an ecosystem file. Restart and
+// reload apply the file (PM2 starts the apps that do not run, too); stop and
+// delete act on the apps it names, which need not be valid to be stopped.
+func actionFile(env *Env, fo *fileOptions, path, action string) error {
+	switch action {
+	case api.ActionRestart, api.ActionReload:
+		f, err := fo.load(env, path, nil, false)
+		if err != nil {
+			return err
+		}
+		return applyFile(env, f, action)
+	}
+	f, err := fo.load(env, path, nil, true)
+	if err != nil {
+		return err
+	}
+	return actOnFile(env, f, action)
 }
 
 func newFlushCmd(env *Env) *cobra.Command {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
@@ -47,6 +48,44 @@ type Env struct {
 	// (version, help) do not pay for it.
 	client *client.Client
 	ctx    context.Context
+	// flagSetups register commands' flags. Run calls only the one of the
+	// command it runs: start's forty flags, once for start and once for
+	// each startOr* command, were most of the cost of building the command
+	// tree, which every tend invocation pays.
+	flagSetups map[*cobra.Command]func()
+}
+
+// lazyFlags has setup register cmd's flags when cmd is the command run.
+func (e *Env) lazyFlags(cmd *cobra.Command, setup func(*pflag.FlagSet)) {
+	if e.flagSetups == nil {
+		e.flagSetups = map[*cobra.Command]func(){}
+	}
+	e.flagSetups[cmd] = func() { setup(cmd.Flags()) }
+}
+
+// setupFlags registers the flags of the command args run: all of them for
+// help and shell completion, which may show any command's flags.
+func (e *Env) setupFlags(root *cobra.Command, args []string) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+			// cobra adds these commands itself when it executes, so Find
+			// does not know them yet.
+			for _, setup := range e.flagSetups {
+				setup()
+			}
+			e.flagSetups = nil
+			return
+		}
+	}
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return
+	}
+	if setup, ok := e.flagSetups[cmd]; ok {
+		setup()
+		delete(e.flagSetups, cmd)
+	}
 }
 
 // Client returns the daemon client, starting the daemon when needed.
@@ -85,7 +124,9 @@ func Main() ExitCode {
 // Run runs one command line in env.
 func Run(env *Env, args []string) ExitCode {
 	root := NewRootCmd(env)
-	root.SetArgs(rewriteArgs(args))
+	args = rewriteArgs(args)
+	env.setupFlags(root, args)
+	root.SetArgs(args)
 	root.SetIn(env.IO.In)
 	root.SetOut(env.IO.Out)
 	root.SetErr(env.IO.ErrOut)
@@ -127,7 +168,9 @@ func errorText(err error) string {
 	return msg
 }
 
-// NewRootCmd builds the command tree.
+// NewRootCmd builds the command tree. The flags of start and startOr* are
+// registered by Run for the command it runs (see Env.lazyFlags); a caller
+// that executes the tree itself calls env.setupFlags first.
 func NewRootCmd(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tend",
@@ -145,6 +188,10 @@ func NewRootCmd(env *Env) *cobra.Command {
 	})
 	root.AddCommand(
 		newStartCmd(env),
+		newStartOrCmd(env, "startOrRestart", api.ActionRestart),
+		newStartOrCmd(env, "startOrReload", api.ActionReload),
+		newStartOrCmd(env, "startOrGracefulReload", api.ActionReload),
+		newInitCmd(env),
 		newActionCmd(env, api.ActionStop, nil, "Stop apps (they stay in the list)"),
 		newActionCmd(env, api.ActionRestart, nil, "Restart apps"),
 		newActionCmd(env, api.ActionReload, []string{"gracefulReload"}, "Reload apps (restart, one instance at a time when they share sockets)"),

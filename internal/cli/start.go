@@ -44,29 +44,57 @@ type startOptions struct {
 
 func newStartCmd(env *Env) *cobra.Command {
 	o := &startOptions{}
+	fo := &fileOptions{}
 	cmd := &cobra.Command{
-		Use:   "start <script|command|name|id> [flags] [-- args...]",
-		Short: "Start an app (or restart it if it exists)",
+		Use:   "start [script|command|name|id|ecosystem file|-] [flags] [-- args...]",
+		Short: "Start an app or an ecosystem file's apps (or restart them if they exist)",
 		Long: "Start a script or command and keep it running. The interpreter comes from the extension\n" +
 			"(.js node, .py python3, .sh bash, .rb ruby, .php php, .pl perl); files with a shebang and\n" +
 			"binaries run directly; a command on PATH runs with its args (tend start redis-server -- --port 7000).\n" +
-			"Starting the name or id of an app that exists restarts it.",
-		Example: "  tend start app.js -i 4 --name api\n  tend start worker.py --restart-delay 1000\n  tend start \"python3 -m http.server 8000\"",
-		Args:    cobra.MinimumNArgs(1),
+			"Starting the name or id of an app that exists restarts it.\n\n" +
+			"An ecosystem file (.json, .yaml, *.config.js; --config FILE for other names; - for standard\n" +
+			"input; none: ./ecosystem.config.js) starts its apps and restarts those that run on the file's\n" +
+			"spec. Flags given here override the file.",
+		Example: "  tend start app.js -i 4 --name api\n  tend start worker.py --restart-delay 1000\n  tend start \"python3 -m http.server 8000\"\n" +
+			"  tend start ecosystem.config.js --env production --only api\n  tend start --dry-run",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			target, scriptArgs := args[0], args[1:]
+			var scriptArgs []string
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
-				if dash > 1 {
-					return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start app.js -- --port 3000: %w", api.ErrInvalid)
+				args, scriptArgs = args[:dash], args[dash:]
+			}
+			path, isFile, err := fo.fileTarget(args, true)
+			if err != nil {
+				return err
+			}
+			if isFile {
+				return startFile(env, cmd.Flags(), o, fo, path, scriptArgs, "start")
+			}
+			target := args[0]
+			switch {
+			case cmd.ArgsLenAtDash() > 1:
+				return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start app.js -- --port 3000: %w", api.ErrInvalid)
+			case len(args) > 1:
+				return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start %s -- %s: %w", target, strings.Join(args[1:], " "), api.ErrInvalid)
+			}
+			if fo.dryRun {
+				spec, err := o.spec(cmd.Flags(), target, scriptArgs)
+				if err != nil {
+					return err
 				}
-				scriptArgs = args[dash:]
-			} else if len(scriptArgs) > 0 {
-				return fmt.Errorf("start takes one script; put its arguments after --, e.g. tend start %s -- %s: %w", target, strings.Join(scriptArgs, " "), api.ErrInvalid)
+				return printApps(env, []api.AppSpec{spec})
 			}
 			return startRun(env, cmd.Flags(), o, target, scriptArgs)
 		},
 	}
-	f := cmd.Flags()
+	env.lazyFlags(cmd, func(f *pflag.FlagSet) {
+		o.register(f)
+		fo.register(f, true)
+	})
+	return cmd
+}
+
+// register adds start's flags, PM2's names, to f.
+func (o *startOptions) register(f *pflag.FlagSet) {
 	f.StringVarP(&o.name, "name", "n", "", "app name (default: the script's name)")
 	f.StringVarP(&o.instances, "instances", "i", "", "number of instances: N, 0 or max (one per CPU), -N (CPUs minus N)")
 	f.StringVar(&o.namespace, "namespace", "", "namespace (default \"default\")")
@@ -102,7 +130,6 @@ func newStartCmd(env *Env) *cobra.Command {
 	f.StringVar(&o.logType, "log-type", "", "log format (json)")
 	f.BoolVarP(&o.forkMode, "execute-command", "x", false, "run in fork mode")
 	f.StringArrayVar(&o.listen, "listen", nil, "address the app serves on, owned by tend and shared by instances (tcp://:8000, unix:///path)")
-	return cmd
 }
 
 // startRun starts a script, or restarts the apps a name, id or namespace

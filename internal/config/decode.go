@@ -20,6 +20,8 @@ type decoder struct {
 	deploy   *node
 	warnings []Warning
 	cache    *resolveCache
+	// unselected are the names of the apps --only left out.
+	unselected []string
 }
 
 // appBuild is one app while it is decoded.
@@ -269,6 +271,8 @@ func (d *decoder) selectOnly(builds []*appBuild) ([]*appBuild, error) {
 	for _, a := range builds {
 		if slices.Contains(d.opts.Only, a.fileName) {
 			out = append(out, a)
+		} else if a.fileName != "" {
+			d.unselected = append(d.unselected, a.fullName(a.fileName))
 		}
 	}
 	for _, want := range d.opts.Only {
@@ -339,12 +343,7 @@ func (a *appBuild) finish() error {
 		a.spec.Name = defaultName(a.spec.Script)
 	}
 	if _, named := ov["name"]; !named {
-		if a.namePrefix != "" && !strings.Contains(a.spec.Name, a.namePrefix) {
-			a.spec.Name = a.namePrefix + ":" + a.spec.Name
-		}
-		if a.appendEnvToName && d.opts.Env != "" {
-			a.spec.Name += "-" + d.opts.Env
-		}
+		a.spec.Name = a.fullName(a.spec.Name)
 	}
 	a.label = a.spec.Name
 	if a.combinedLog && a.spec.LogFile == "" {
@@ -370,6 +369,17 @@ func (a *appBuild) finish() error {
 		return a.d.errAt(a.obj.pos, a.label, err)
 	}
 	return nil
+}
+
+// fullName applies name_prefix and append_env_to_name to name.
+func (a *appBuild) fullName(name string) string {
+	if a.namePrefix != "" && !strings.Contains(name, a.namePrefix) {
+		name = a.namePrefix + ":" + name
+	}
+	if a.appendEnvToName && a.d.opts.Env != "" {
+		name += "-" + a.d.opts.Env
+	}
+	return name
 }
 
 // buildEnv computes the app's whole environment the way PM2 does:

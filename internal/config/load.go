@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/tendpm/tend/api"
@@ -55,6 +56,9 @@ type File struct {
 	// Warnings are problems that did not stop the load: unknown keys,
 	// keys tend ignores, an --env no app defines.
 	Warnings []Warning
+	// Unselected names the apps of the file that --only left out, so a
+	// caller can tell an app the file still declares from one it dropped.
+	Unselected []string
 }
 
 // Warning is a problem in a file that did not stop it from loading.
@@ -236,7 +240,7 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{Path: path, Apps: apps, Warnings: d.warnings}, nil
+	return &File{Path: path, Apps: apps, Warnings: d.warnings, Unselected: d.unselected}, nil
 }
 
 // jsFallback carries the result of evaluating a .json file as a JS
@@ -300,7 +304,11 @@ func detectFormat(name string, data []byte) format {
 	return sniff(data)
 }
 
-var jsModuleRe = regexp.MustCompile(`(?m)\bmodule\.exports\b|^\s*exports\.|^\s*export\s+default\b|\brequire\s*\(|^\s*import\s`)
+// The detection regexps are compiled on first use: every tend command links
+// this package, and CLI start-up time is measured.
+var jsModuleRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)\bmodule\.exports\b|^\s*exports\.|^\s*export\s+default\b|\brequire\s*\(|^\s*import\s`)
+})
 
 // sniff tells a config's language from its content: an object literal
 // starts with { or [ (after comments), a module assigns exports, anything
@@ -328,7 +336,7 @@ func sniff(data []byte) format {
 	if len(s) > 0 && (s[0] == '{' || s[0] == '[' || s[0] == '(') {
 		return formatJSON
 	}
-	if jsModuleRe.Match(data) {
+	if jsModuleRe().Match(data) {
 		return formatJS
 	}
 	return formatYAML
@@ -351,7 +359,7 @@ func IsConfigFile(path string) bool {
 			return true
 		}
 		head := readHead(path)
-		return jsModuleRe.Match(head) && appsKeyRe.Match(head)
+		return jsModuleRe().Match(head) && appsKeyRe().Match(head)
 	case "":
 		head := readHead(path)
 		if bytes.HasPrefix(head, []byte("#!")) || bytes.HasPrefix(head, []byte("\x7fELF")) {
@@ -361,17 +369,17 @@ func IsConfigFile(path string) bool {
 		case formatJSON:
 			return bytes.Contains(head, []byte("script"))
 		case formatYAML:
-			return yamlAppsRe.Match(head)
+			return yamlAppsRe().Match(head)
 		case formatJS:
-			return appsKeyRe.Match(head)
+			return appsKeyRe().Match(head)
 		}
 	}
 	return false
 }
 
 var (
-	appsKeyRe  = regexp.MustCompile(`(?:\bapps|["']apps["'])\s*:`)
-	yamlAppsRe = regexp.MustCompile(`(?m)^apps:`)
+	appsKeyRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:\bapps|["']apps["'])\s*:`) })
+	yamlAppsRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^apps:`) })
 )
 
 func readHead(path string) []byte {

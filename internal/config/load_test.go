@@ -237,7 +237,9 @@ func TestEvalBounds(t *testing.T) {
 		limits evalLimits
 		want   string
 	}{
-		{"issue example, default limits", "let a=[]; for(;;) a.push(new Array(1e6))", evalLimits{}, "more than 256 MB"},
+		// The default memory limit; the time limit is raised because under
+		// -race on a busy machine 256 MB take longer than the default 5 s.
+		{"issue example, default memory limit", "let a=[]; for(;;) a.push(new Array(1e6))", evalLimits{timeout: time.Minute}, "more than 256 MB"},
 		{"endless loop", "for (;;) {}", evalLimits{timeout: 300 * time.Millisecond}, "took longer than 300ms"},
 		{"endless allocation", "let a = []; for (;;) a.push(new Array(1e6))", evalLimits{memory: 64 << 20, timeout: time.Minute}, "more than 64 MB"},
 		{"string doubling", `let s = "x"; for (;;) s += s`, evalLimits{memory: 64 << 20, timeout: time.Minute}, "more than 64 MB"},
@@ -311,6 +313,9 @@ func TestOnlyAndOverlay(t *testing.T) {
 	}
 	if len(f.Apps) != 1 {
 		t.Fatalf("got %d apps; want 1", len(f.Apps))
+	}
+	if !cmp.Equal(f.Unselected, []string{"b"}) {
+		t.Errorf("Unselected = %q; want [b]", f.Unselected)
 	}
 	a := f.Apps[0]
 	if a.MaxMemoryRestart != 200<<20 || *a.Autorestart || a.Instances != 3 || !cmp.Equal(a.Args, []string{"100"}) {

@@ -76,30 +76,92 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 
 	var resp api.StartResponse
 	var touched []*supervise.Proc
+	done := func(err error) (api.StartResponse, error) {
+		slices.SortFunc(touched, func(a, b *supervise.Proc) int { return a.PMID() - b.PMID() })
+		resp.Processes = d.snapshots(touched, false, false)
+		return resp, err
+	}
 	for i, s := range specs {
-		if ps := existing[i]; len(ps) > 0 {
+		ps := existing[i]
+		switch {
+		case len(ps) == 0:
+			created, err := d.create(s)
+			touched = append(touched, created...)
+			if err != nil {
+				return done(err)
+			}
+		case req.Update:
+			resp.Restarted = append(resp.Restarted, s.Name)
+			kept, err := d.update(s, ps)
+			touched = append(touched, kept...)
+			if err != nil {
+				return done(err)
+			}
+		default:
 			resp.Restarted = append(resp.Restarted, s.Name)
 			for _, p := range ps {
-				var spec *api.AppSpec
-				if req.Update {
-					spec = &s
-				}
-				if err := d.restart(p, spec); err != nil {
-					return resp, err
+				if err := d.restart(p, nil); err != nil {
+					return done(err)
 				}
 				touched = append(touched, p)
 			}
-			continue
-		}
-		ps, err := d.create(s)
-		touched = append(touched, ps...)
-		if err != nil {
-			resp.Processes = d.snapshots(touched, false, false)
-			return resp, err
 		}
 	}
-	resp.Processes = d.snapshots(touched, false, false)
-	return resp, nil
+	return done(nil)
+}
+
+// update makes the running app ps (in pm_id order) what spec s says: the
+// file is the truth. With fewer instances wanted, the surplus is stopped and
+// deleted, lowest ids first (as PM2's scale does); the instances kept restart
+// on s; missing instances are added with new ids and the smallest instance
+// indexes free (PM2 reuses the holes scaling down leaves). It returns the
+// app's instances after the change.
+func (d *Daemon) update(s api.AppSpec, ps []*supervise.Proc) ([]*supervise.Proc, error) {
+	if surplus := len(ps) - s.Instances; surplus > 0 {
+		gone := ps[:surplus]
+		ps = ps[surplus:]
+		err := each(gone, func(p *supervise.Proc) error {
+			err := p.Delete()
+			d.table.remove(p)
+			return err
+		})
+		if err != nil {
+			return ps, err
+		}
+	}
+	used := make(map[int]bool, s.Instances)
+	for _, p := range ps {
+		used[p.Snapshot().Env.InstanceIndex] = true
+		if err := d.restart(p, &s); err != nil {
+			return ps, err
+		}
+	}
+	missing := s.Instances - len(ps)
+	if missing <= 0 {
+		return ps, nil
+	}
+	first := d.table.reserve(missing)
+	added := make([]*supervise.Proc, 0, missing)
+	index := 0
+	for i := range missing {
+		for used[index] {
+			index++
+		}
+		used[index] = true
+		p := d.newProc(s, first+i, index)
+		d.table.add(p)
+		added = append(added, p)
+	}
+	ps = append(ps, added...)
+	if !*s.Autostart || d.noSpawn {
+		return ps, nil
+	}
+	for _, p := range added {
+		if err := p.Start(); err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
 }
 
 // create adds the instances of a new app to the table and starts them
