@@ -54,6 +54,10 @@ type StartRequest struct {
 	// scale), missing ones are added with new ids and the smallest free
 	// instance indexes, and the others restart on the new spec.
 	Update bool `json:"update,omitempty"`
+	// Reload, with Update, replaces existing apps' instances one at a time
+	// instead of restarting them: without a gap when they share sockets
+	// (tend reload FILE, startOrReload).
+	Reload bool `json:"reload,omitempty"`
 }
 
 // StartResponse lists the processes started or restarted, in pm_id order,

@@ -131,7 +131,7 @@ func applyFile(env *Env, f *config.File, verb string) error {
 		}
 	}
 	c := env.Client()
-	resp, err := c.Start(env.ctx, api.StartRequest{Apps: specs, Update: true})
+	resp, err := c.Start(env.ctx, api.StartRequest{Apps: specs, Update: true, Reload: verb == "reload"})
 	if err != nil {
 		return err
 	}

@@ -79,28 +79,36 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = d.reloadApp(byApp[name], req)
+			procs := byApp[name]
+			var spec *api.AppSpec
+			if req.UpdateEnv {
+				s, err := d.specWithEnv(procs[0], req)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				spec = s
+			}
+			errs[i] = d.reloadApp(procs, spec, req.Parallel)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func (d *Daemon) reloadApp(procs []*supervise.Proc, req api.ActionRequest) error {
-	if !procs[0].Graceful() {
-		return each(procs, func(p *supervise.Proc) error { return d.restartWithEnv(p, req) })
+// reloadApp replaces an app's instances, parallel at a time, on spec when
+// it is not nil. An app that shares no sockets restarts instead.
+func (d *Daemon) reloadApp(procs []*supervise.Proc, spec *api.AppSpec, parallel int) error {
+	if len(procs) == 0 {
+		return nil
 	}
-	parallel := max(req.Parallel, 1)
+	if !procs[0].Graceful() {
+		return each(procs, func(p *supervise.Proc) error { return d.restart(p, spec) })
+	}
+	parallel = max(parallel, 1)
 	for start := 0; start < len(procs); start += parallel {
 		batch := procs[start:min(start+parallel, len(procs))]
-		err := each(batch, func(p *supervise.Proc) error {
-			spec, err := d.specWithEnv(p, req)
-			if err != nil {
-				return err
-			}
-			return p.Reload(spec)
-		})
-		if err != nil {
+		if err := each(batch, func(p *supervise.Proc) error { return p.Reload(d.instanceSpec(p, spec)) }); err != nil {
 			return err
 		}
 	}
@@ -108,7 +116,8 @@ func (d *Daemon) reloadApp(procs []*supervise.Proc, req api.ActionRequest) error
 }
 
 // specWithEnv is p's spec with the environment the request replaces, or
-// nil when it replaces nothing.
+// nil when it replaces nothing. The spec is resolved again (PATH may move
+// the interpreter).
 func (d *Daemon) specWithEnv(p *supervise.Proc, req api.ActionRequest) (*api.AppSpec, error) {
 	if !req.UpdateEnv {
 		return nil, nil

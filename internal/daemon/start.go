@@ -92,7 +92,7 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 			}
 		case req.Update:
 			resp.Restarted = append(resp.Restarted, s.Name)
-			kept, err := d.update(s, ps)
+			kept, err := d.update(s, ps, req.Reload)
 			touched = append(touched, kept...)
 			if err != nil {
 				return done(err)
@@ -111,57 +111,74 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 }
 
 // update makes the running app ps (in pm_id order) what spec s says: the
-// file is the truth. With fewer instances wanted, the surplus is stopped and
-// deleted, lowest ids first (as PM2's scale does); the instances kept restart
-// on s; missing instances are added with new ids and the smallest instance
-// indexes free (PM2 reuses the holes scaling down leaves). It returns the
-// app's instances after the change.
-func (d *Daemon) update(s api.AppSpec, ps []*supervise.Proc) ([]*supervise.Proc, error) {
+// file is the truth. The instance count is applied first (resize), then the
+// instances kept restart on s, or with reload are replaced one at a time
+// (gracefully when the app shares sockets). It returns the app's instances
+// after the change.
+func (d *Daemon) update(s api.AppSpec, ps []*supervise.Proc, reload bool) ([]*supervise.Proc, error) {
+	kept, added, err := d.resize(s, ps)
+	all := append(kept, added...)
+	if err != nil {
+		return all, err
+	}
+	if reload {
+		return all, d.reloadApp(kept, &s, 1)
+	}
+	for _, p := range kept {
+		if err := d.restart(p, &s); err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
+
+// resize gives app ps (in pm_id order) s.Instances instances. With fewer
+// wanted, the surplus is stopped and deleted, lowest ids first (as PM2's
+// scale does); missing instances are added on spec s with new ids and the
+// smallest instance indexes free (PM2 reuses the holes scaling down
+// leaves), and started. It returns the instances kept and those added.
+func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*supervise.Proc, err error) {
+	kept = ps
 	if surplus := len(ps) - s.Instances; surplus > 0 {
 		gone := ps[:surplus]
-		ps = ps[surplus:]
+		kept = ps[surplus:]
 		err := each(gone, func(p *supervise.Proc) error {
 			err := p.Delete()
 			d.table.remove(p)
 			return err
 		})
 		if err != nil {
-			return ps, err
+			return kept, nil, err
 		}
+	}
+	missing := s.Instances - len(kept)
+	if missing <= 0 {
+		return kept, nil, nil
+	}
+	set, err := d.setFor(&s)
+	if err != nil {
+		return kept, nil, err
 	}
 	used := make(map[int]bool, s.Instances)
-	for _, p := range ps {
+	for _, p := range kept {
 		used[p.Snapshot().Env.InstanceIndex] = true
-		if err := d.restart(p, &s); err != nil {
-			return ps, err
-		}
-	}
-	missing := s.Instances - len(ps)
-	if missing <= 0 {
-		return ps, nil
 	}
 	first := d.table.reserve(missing)
-	added := make([]*supervise.Proc, 0, missing)
+	added = make([]*supervise.Proc, 0, missing)
 	index := 0
 	for i := range missing {
 		for used[index] {
 			index++
 		}
 		used[index] = true
-		p := d.newProc(s, first+i, index)
+		p := d.newProc(s, first+i, index, set)
 		d.table.add(p)
 		added = append(added, p)
 	}
-	ps = append(ps, added...)
 	if !*s.Autostart || d.noSpawn {
-		return ps, nil
+		return kept, added, nil
 	}
-	for _, p := range added {
-		if err := p.Start(); err != nil {
-			return ps, err
-		}
-	}
-	return ps, nil
+	return kept, added, each(added, (*supervise.Proc).Start)
 }
 
 // create adds the instances of a new app to the table and starts them
@@ -221,12 +238,22 @@ func (d *Daemon) restart(p *supervise.Proc, spec *api.AppSpec) error {
 	if spec == nil {
 		return p.Restart(nil, nil, nil)
 	}
+	s := d.instanceSpec(p, spec)
+	files, paths := d.logPaths(s, p.PMID())
+	return p.Restart(s, &files, &paths)
+}
+
+// instanceSpec is an app's spec as instance p runs it (increment_var
+// applied), or nil for nil.
+func (d *Daemon) instanceSpec(p *supervise.Proc, spec *api.AppSpec) *api.AppSpec {
+	if spec == nil {
+		return nil
+	}
 	s := *spec
 	if s.IncrementVar != "" {
 		s.Env = incremented(s.Env, s.IncrementVar, p.Snapshot().Env.InstanceIndex)
 	}
-	files, paths := d.logPaths(&s, p.PMID())
-	return p.Restart(&s, &files, &paths)
+	return &s
 }
 
 // incremented returns env with variable v increased by index (PM2's
