@@ -108,7 +108,7 @@ func (d *Daemon) reloadApp(procs []*supervise.Proc, spec *api.AppSpec, parallel 
 	parallel = max(parallel, 1)
 	for start := 0; start < len(procs); start += parallel {
 		batch := procs[start:min(start+parallel, len(procs))]
-		if err := each(batch, func(p *supervise.Proc) error { return p.Reload(d.instanceSpec(p, spec)) }); err != nil {
+		if err := each(batch, func(p *supervise.Proc) error { return p.Reload(spec) }); err != nil {
 			return err
 		}
 	}

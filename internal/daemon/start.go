@@ -207,9 +207,6 @@ func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
 }
 
 func (d *Daemon) newProc(s api.AppSpec, pmid, index int, set *sockets.Set) *supervise.Proc {
-	if s.IncrementVar != "" {
-		s.Env = incremented(s.Env, s.IncrementVar, index)
-	}
 	files, paths := d.logPaths(&s, pmid)
 	return supervise.New(supervise.Options{
 		PMID:    pmid,
@@ -238,33 +235,6 @@ func (d *Daemon) restart(p *supervise.Proc, spec *api.AppSpec) error {
 	if spec == nil {
 		return p.Restart(nil, nil, nil)
 	}
-	s := d.instanceSpec(p, spec)
-	files, paths := d.logPaths(s, p.PMID())
-	return p.Restart(s, &files, &paths)
-}
-
-// instanceSpec is an app's spec as instance p runs it (increment_var
-// applied), or nil for nil.
-func (d *Daemon) instanceSpec(p *supervise.Proc, spec *api.AppSpec) *api.AppSpec {
-	if spec == nil {
-		return nil
-	}
-	s := *spec
-	if s.IncrementVar != "" {
-		s.Env = incremented(s.Env, s.IncrementVar, p.Snapshot().Env.InstanceIndex)
-	}
-	return &s
-}
-
-// incremented returns env with variable v increased by index (PM2's
-// increment_var: PORT 3000, 3001, ...).
-func incremented(env map[string]string, v string, index int) map[string]string {
-	base := 0
-	fmt.Sscan(env[v], &base)
-	out := make(map[string]string, len(env)+1)
-	for k, val := range env {
-		out[k] = val
-	}
-	out[v] = fmt.Sprint(base + index)
-	return out
+	files, paths := d.logPaths(spec, p.PMID())
+	return p.Restart(spec, &files, &paths)
 }

@@ -432,10 +432,30 @@ func (p *Proc) failLocked(reason string) {
 	p.emitLocked("errored", false)
 }
 
+// instanceEnvLocked is the app's environment as this instance has it:
+// with increment_var (PORT 3000, 3001, ...) at the app's value plus the
+// instance index. PM2 uses max+1 over the running instances; index-based
+// values stay put when scaling down and back up reuses the holes.
+func (p *Proc) instanceEnvLocked() map[string]string {
+	s := &p.o.Spec
+	if s.IncrementVar == "" {
+		return s.Env
+	}
+	base := 0
+	fmt.Sscan(s.Env[s.IncrementVar], &base)
+	env := make(map[string]string, len(s.Env)+1)
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	env[s.IncrementVar] = strconv.Itoa(base + p.o.Index)
+	return env
+}
+
 // envLocked is the environment of a new run.
 func (p *Proc) envLocked() []string {
 	s := &p.o.Spec
-	env := make([]string, 0, len(s.Env)+len(p.o.Env)+6)
+	appEnv := p.instanceEnvLocked()
+	env := make([]string, 0, len(appEnv)+len(p.o.Env)+6)
 	extra := map[string]string{
 		"pm_id":       strconv.Itoa(p.o.PMID),
 		"name":        s.Name,
@@ -446,7 +466,7 @@ func (p *Proc) envLocked() []string {
 	for k, v := range p.o.Env {
 		extra[k] = v
 	}
-	for k, v := range s.Env {
+	for k, v := range appEnv {
 		if _, ok := extra[k]; !ok {
 			env = append(env, k+"="+v)
 		}
@@ -739,6 +759,7 @@ func (p *Proc) Snapshot() api.Process {
 		p.versionDone = true
 	}
 	s := p.o.Spec
+	s.Env = p.instanceEnvLocked()
 	e := api.ProcessEnv{
 		AppSpec:          s,
 		Status:           p.status,
