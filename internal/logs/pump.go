@@ -12,10 +12,6 @@ import (
 // waiting in their pipe. A variable so benchmarks can compare sizes.
 var bufSize = 256 << 10
 
-// maxBuf bounds a pump's buffer: a partial line of up to MaxLine bytes plus
-// room to read the byte that decides whether it must be cut.
-const maxBuf = MaxLine + 64<<10
-
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, bufSize)
 	return &b
@@ -36,7 +32,7 @@ func Pump(r *os.File, s *Sink, stream Stream) error {
 	if err != nil {
 		return fmt.Errorf("log pipe: %w", err)
 	}
-	p := pump{sink: s, stream: stream}
+	p := pump{out: s, stream: stream, max: MaxLine, marker: CutMarker + "\n"}
 	defer p.drop()
 	for {
 		var k int
@@ -60,10 +56,18 @@ func Pump(r *os.File, s *Sink, stream Stream) error {
 	}
 }
 
+// emitter takes batches of whole lines: data followed by tail. A Sink;
+// tests record batches instead.
+type emitter interface {
+	emit(st Stream, data []byte, tail string)
+}
+
 // pump is the state of one Pump: the bytes of the line in progress.
 type pump struct {
-	sink   *Sink
+	out    emitter
 	stream Stream
+	max    int    // longest line written whole: MaxLine, smaller in tests
+	marker string // cutMarker(max) + "\n"
 	pipe   pipeState
 
 	// While bytes are flowing, buf holds the line in progress in buf[:n]
@@ -109,18 +113,17 @@ func (p *pump) flush(eof bool) {
 	b := p.buf[:p.n]
 	off := 0
 	for {
-		kind, m := frame(b[off:], eof)
+		kind, m := frame(b[off:], eof, p.max)
 		switch kind {
 		case needMore:
 			p.n = copy(p.buf, b[off:])
 			return
 		case lines:
-			p.sink.emit(p.stream, b[off:off+m], "")
+			p.out.emit(p.stream, b[off:off+m], "")
 		case cut:
-			p.sink.cuts.Add(1)
-			p.sink.emit(p.stream, b[off:off+m], CutMarker+"\n")
+			p.out.emit(p.stream, b[off:off+m], p.marker)
 		case lastLine:
-			p.sink.emit(p.stream, b[off:off+m], "\n")
+			p.out.emit(p.stream, b[off:off+m], "\n")
 		}
 		off += m
 	}
@@ -150,7 +153,9 @@ func (p *pump) acquire() {
 // grow replaces buf with a larger one that keeps buf[:keep] and has room
 // after it: a line longer than a pool buffer is in progress.
 func (p *pump) grow(keep int) {
-	size := min(max(2*len(p.buf), keep+bufSize), maxBuf)
+	// Bounded: a line in progress never exceeds p.max+1 bytes before it is
+	// written or cut.
+	size := min(max(2*len(p.buf), keep+bufSize), p.max+bufSize)
 	nb := make([]byte, size)
 	copy(nb, p.buf[:min(keep, len(p.buf))])
 	p.putBuf()

@@ -196,8 +196,11 @@ func (s *Sink) Stats() Stats {
 func (s *Sink) emit(st Stream, data []byte, tail string) {
 	n := len(data) + len(tail)
 	nl := 1
-	if tail == "" {
+	switch {
+	case tail == "":
 		nl = bytes.Count(data, newline)
+	case tail != "\n":
+		s.cuts.Add(1)
 	}
 	s.lines.Add(int64(nl))
 	s.bytes.Add(int64(n))

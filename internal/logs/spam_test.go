@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // The test binary doubles as the app that writes lines: with TEND_LOGS_SPAM
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 		spamMain(mode)
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 const seqDigits = 10
