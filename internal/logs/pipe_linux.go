@@ -12,10 +12,10 @@ import (
 )
 
 // Pipe growth. A pipe holds 64 KiB by default; an app that writes faster
-// than the daemon drains one pipe-full per read blocks in write(2) more often
-// than it needs to. When a read finds the pipe full, the pump grows it to
+// than the daemon drains it blocks in write(2) whenever the pump batches.
+// When a read finds the pipe at least half full, the pump grows it to
 // bigPipe (capped by /proc/sys/fs/pipe-max-size), and shrinks it back to the
-// default once no read has found it full for shrinkAfter.
+// default once no read has found it that full for shrinkAfter.
 //
 // Pipe capacity counts against the user's pipe-user-pages-soft (64 MiB by
 // default); past it, every new pipe of that user gets only 2 pages. So at
@@ -47,7 +47,7 @@ var (
 type pipeState struct {
 	size     int // current capacity; 0 = not asked yet, -1 = not a pipe
 	grown    bool
-	lastFull time.Time
+	lastFull time.Time // last read that found the pipe half full
 }
 
 // observe is called after a read of k bytes into space bytes of room.
@@ -58,7 +58,11 @@ func (ps *pipeState) observe(fd, k, space int) {
 			ps.size = n
 		}
 	}
-	if ps.size < 0 || (k < ps.size && k < space) {
+	// Half a pipe at once means we are not keeping up with wakeups, and the
+	// pump is about to batch (busyWait): give the app room meanwhile. (A
+	// "full" pipe can hold well under its size: one write(2) never spans
+	// two of its pages.)
+	if ps.size < 0 || (k < ps.size/2 && k < space) {
 		return
 	}
 	ps.lastFull = time.Now()

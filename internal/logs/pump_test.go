@@ -20,7 +20,13 @@ func rawRead(t *testing.T, p *pump, r *os.File) (int, error) {
 	}
 	var k int
 	var rerr error
-	if err := rc.Control(func(fd uintptr) { k, rerr = p.read(int(fd)) }); err != nil {
+	if err := rc.Control(func(fd uintptr) {
+		p.acquire()
+		if k, rerr = p.read(int(fd)); rerr == unix.EAGAIN {
+			p.release()
+			p.pipe.idle(int(fd))
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return k, rerr

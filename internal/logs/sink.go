@@ -32,11 +32,12 @@ type Sink struct {
 	fvalid bool
 	fcache []*Follower
 
-	lines, bytes, written, dropped, cuts, werrs atomic.Int64
+	batches, lines, bytes, written, dropped, cuts, werrs atomic.Int64
 }
 
 // Stats counts what a Sink did since it was created.
 type Stats struct {
+	Batches int64 // batches of whole lines framed; each is one write(2) per file
 	Lines   int64 // lines framed, over both streams (each piece of a cut line counts)
 	Bytes   int64 // bytes framed, including added newlines and cut markers
 	Written int64 // bytes the files took, summed over files
@@ -182,6 +183,7 @@ func (s *Sink) Close() error {
 // Stats returns the counters.
 func (s *Sink) Stats() Stats {
 	return Stats{
+		Batches: s.batches.Load(),
 		Lines:   s.lines.Load(),
 		Bytes:   s.bytes.Load(),
 		Written: s.written.Load(),
@@ -202,6 +204,7 @@ func (s *Sink) emit(st Stream, data []byte, tail string) {
 	case tail != "\n":
 		s.cuts.Add(1)
 	}
+	s.batches.Add(1)
 	s.lines.Add(int64(nl))
 	s.bytes.Add(int64(n))
 	s.mu.RLock()

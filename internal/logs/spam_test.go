@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,6 +173,9 @@ type pipeRun struct {
 	Secs    float64 // child start to the reader's return
 	Check   checkReport
 	PeakRSS int64 // this process's VmHWM during the run, bytes (0 if unknown)
+	// CPU time (user+sys) of this process (the reader) and of the child
+	// during the run.
+	ReaderCPU, ChildCPU time.Duration
 }
 
 func (r pipeRun) linesPerSec() float64 { return float64(r.Check.OK) / r.Secs }
@@ -195,6 +199,7 @@ func runPipe(t testing.TB, mode string, dur time.Duration, lineLen int, path str
 		"TEND_LOGS_SPAM_LEN="+strconv.Itoa(lineLen))
 	cmd.Stdout, cmd.Stderr = w, &stderr
 	resetPeakRSS()
+	cpu0 := selfCPU()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -202,18 +207,26 @@ func runPipe(t testing.TB, mode string, dur time.Duration, lineLen int, path str
 	w.Close()
 	rerr := reader(r)
 	secs := time.Since(start).Seconds()
+	readerCPU := selfCPU() - cpu0
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("writer child: %v: %s", err, stderr.Bytes())
 	}
 	if rerr != nil {
 		t.Fatalf("reader: %v", rerr)
 	}
-	run := pipeRun{Secs: secs, PeakRSS: peakRSS()}
+	run := pipeRun{Secs: secs, PeakRSS: peakRSS(), ReaderCPU: readerCPU,
+		ChildCPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	if err := json.Unmarshal(stderr.Bytes(), &run.Child); err != nil {
 		t.Fatalf("writer child report %q: %v", stderr.Bytes(), err)
 	}
 	run.Check = checkSpam(t, path, lineLen)
 	return run
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets VmHWM (Linux >= 4.0), so peakRSS measures one run.
@@ -233,6 +246,9 @@ func peakRSS() int64 {
 	return 0
 }
 
+// lastStats is the Sink's Stats after the last pumpToFile run.
+var lastStats Stats
+
 // pumpToFile is the reader under test: Pump into a Sink on path.
 func pumpToFile(path string) func(r *os.File) error {
 	return func(r *os.File) error {
@@ -243,9 +259,11 @@ func pumpToFile(path string) func(r *os.File) error {
 		if err := Pump(r, s, Out); err != nil {
 			return err
 		}
-		if st := s.Stats(); st.Dropped != 0 {
+		st := s.Stats()
+		if st.Dropped != 0 {
 			return fmt.Errorf("dropped %d bytes", st.Dropped)
 		}
+		lastStats = st
 		return s.Close()
 	}
 }
@@ -278,6 +296,21 @@ func naiveToFile(path string) func(r *os.File) error {
 }
 
 // benchSecs is how long the writer child writes in BenchmarkPipe.
+func init() {
+	if d, err := time.ParseDuration(os.Getenv("BUSYWAIT")); err == nil {
+		busyWait = d
+	}
+	if v, err := strconv.Atoi(os.Getenv("BUSYREAD")); err == nil {
+		busyRead = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("BUSYMAX")); err == nil {
+		busyMax = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("BUFSIZE")); err == nil {
+		bufSize = v
+	}
+}
+
 func benchSecs() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("TEND_LOGS_BENCH_DUR")); err == nil {
 		return d
@@ -310,6 +343,11 @@ func BenchmarkPipe(b *testing.B) {
 					b.ReportMetric(float64(run.PeakRSS)/(1<<20), "MiB-peak-rss")
 					b.ReportMetric(float64(run.Child.Lines-run.Check.OK), "lost")
 					b.ReportMetric(float64(run.Check.Malformed+run.Check.Reordered), "torn")
+					b.ReportMetric(float64(run.ReaderCPU.Nanoseconds())/float64(run.Check.OK), "reader-cpu-ns/line")
+					b.ReportMetric(float64(run.ChildCPU.Nanoseconds())/float64(run.Check.OK), "child-cpu-ns/line")
+					if rd.name == "pump" {
+						b.ReportMetric(float64(lastStats.Lines)/float64(lastStats.Batches), "lines/write")
+					}
 				}
 			})
 		}
