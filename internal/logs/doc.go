@@ -46,13 +46,27 @@
 //
 // # Cost
 //
-// An idle Pump is a goroutine parked in the runtime's poller (the pipe is
-// read through its syscall.RawConn) and holds no buffer: a read buffer is
-// borrowed from a sync.Pool only while bytes are waiting, and given back when
-// the pipe is empty, keeping at most the partial line in progress. With
-// nobody following, a Sink checks one atomic counter per batch and allocates
-// nothing. A busy pump grows its pipe (see pipe_linux.go) so the app blocks
-// less often and each read carries more.
+// An idle Pump is a goroutine parked on a channel and holds no buffer: a
+// read buffer is borrowed from a sync.Pool only while bytes are waiting,
+// and given back when the pipe is empty, keeping at most the partial line
+// in progress. With nobody following, a Sink checks one atomic counter per
+// batch and allocates nothing.
+//
+// On Linux, pumps do not wait in the Go runtime's poller: it registers a
+// pipe edge-triggered, and a polled pipe wakes its pollers on every
+// write(2), so an app printing one line per write(2) kept a runtime thread
+// waking up for every line. Pumps instead read a duplicate of the pipe,
+// registered one-shot with the package's own epoll instance, whose one
+// goroutine (running while any pump runs) hands readiness to pumps over
+// channels: at most one wakeup per batch, none while a pump is reading.
+// Elsewhere, and for inputs epoll cannot poll, Pump reads through the
+// pipe's syscall.RawConn.
+//
+// A busy pump batches: after a read of a few KiB of small writes it waits
+// about a millisecond before reading again, so one read and one write(2)
+// carry hundreds of lines; and when a read finds the pipe half full it
+// grows the pipe (F_SETPIPE_SZ, up to 1 MiB) so the app keeps writing
+// meanwhile. See pipe_linux.go and poller_linux.go for the numbers.
 //
 // # Later: timestamps and rotation
 //

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -117,6 +118,21 @@ func TestFeedLongLines(t *testing.T) {
 	}
 }
 
+// pumpPaths are the two ways a pump reads: the package poller (Linux) and
+// the runtime poller through RawConn (elsewhere, and for what epoll cannot
+// poll).
+var pumpPaths = []struct {
+	name string
+	pump func(r *os.File, s *Sink, st Stream) error
+}{
+	{"poller", Pump},
+	{"runtime", func(r *os.File, s *Sink, st Stream) error {
+		p := pump{out: s, stream: st, max: MaxLine, marker: CutMarker + "\n"}
+		defer p.drop()
+		return pumpRaw(context.Background(), &p, r)
+	}},
+}
+
 // TestPumpFraming runs the edge cases through a real pipe, Pump and file.
 func TestPumpFraming(t *testing.T) {
 	long := strings.Repeat("y", MaxLine)
@@ -142,43 +158,45 @@ func TestPumpFraming(t *testing.T) {
 		{name: "10 MiB no newline", writes: []string{strings.Repeat("q", 10*MaxLine)},
 			want: strings.Repeat(cutLine(strings.Repeat("q", MaxLine)), 9) + strings.Repeat("q", MaxLine) + "\n", cut: 9},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "out.log")
-			s, err := NewSink(Files{Out: path}, Source{Name: "t"}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			go func() {
-				for _, s := range tt.writes {
-					w.WriteString(s)
+	for _, via := range pumpPaths {
+		for _, tt := range tests {
+			t.Run(via.name+"/"+tt.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "out.log")
+				s, err := NewSink(Files{Out: path}, Source{Name: "t"}, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-				w.Close()
-			}()
-			if err := Pump(r, s, Out); err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tt.want {
-				t.Errorf("file differs (%d bytes, want %d):\n%s", len(got), len(tt.want), cmp.Diff(abbrev(tt.want), abbrev(string(got))))
-			}
-			st := s.Stats()
-			if st.Cut != tt.cut || st.Bytes != int64(len(tt.want)) || st.Written != int64(len(tt.want)) || st.Dropped != 0 {
-				t.Errorf("stats %+v, want cut %d, %d bytes written", st, tt.cut, len(tt.want))
-			}
-			if want := int64(strings.Count(tt.want, "\n")); st.Lines != want {
-				t.Errorf("stats count %d lines, want %d", st.Lines, want)
-			}
-		})
+				defer s.Close()
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				go func() {
+					for _, s := range tt.writes {
+						w.WriteString(s)
+					}
+					w.Close()
+				}()
+				if err := via.pump(r, s, Out); err != nil {
+					t.Fatal(err)
+				}
+				got, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != tt.want {
+					t.Errorf("file differs (%d bytes, want %d):\n%s", len(got), len(tt.want), cmp.Diff(abbrev(tt.want), abbrev(string(got))))
+				}
+				st := s.Stats()
+				if st.Cut != tt.cut || st.Bytes != int64(len(tt.want)) || st.Written != int64(len(tt.want)) || st.Dropped != 0 {
+					t.Errorf("stats %+v, want cut %d, %d bytes written", st, tt.cut, len(tt.want))
+				}
+				if want := int64(strings.Count(tt.want, "\n")); st.Lines != want {
+					t.Errorf("stats count %d lines, want %d", st.Lines, want)
+				}
+			})
+		}
 	}
 }
 

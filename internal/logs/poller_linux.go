@@ -1,9 +1,9 @@
 package logs
 
 import (
+	"context"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,7 +25,7 @@ import (
 // pumpPolled runs p on a duplicate of r's descriptor registered with the
 // package poller, and closes r. errNoPoller means r cannot be polled here
 // (a regular file, say); r is then left open and unchanged.
-func pumpPolled(p *pump, r *os.File) error {
+func pumpPolled(ctx context.Context, p *pump, r *os.File) error {
 	rc, err := r.SyscallConn()
 	if err != nil {
 		return errNoPoller
@@ -57,15 +57,13 @@ func pumpPolled(p *pump, r *os.File) error {
 		drained, busy, done, err := p.step(fd)
 		switch {
 		case drained:
-			if err := pl.wait(w); err != nil {
-				p.flush(true)
-				return err
-			}
-		case done:
+			err = pl.wait(ctx, w)
+		case busy:
+			err = p.sleep(ctx)
+		}
+		if done || err != nil {
 			p.flush(true)
 			return err
-		case busy:
-			time.Sleep(busyWait)
 		}
 	}
 }
@@ -172,12 +170,16 @@ func (pl *poller) add(fd int) (*waiter, error) {
 // wait arms w again and blocks until its pipe is readable (or hung up).
 // Arming an fd that is already readable fires at once, so a line that
 // arrived between the EAGAIN and the arming is not missed.
-func (pl *poller) wait(w *waiter) error {
+func (pl *poller) wait(ctx context.Context, w *waiter) error {
 	if err := unix.EpollCtl(pl.epfd, unix.EPOLL_CTL_MOD, w.fd, w.event()); err != nil {
 		return err
 	}
-	<-w.ready
-	return nil
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (pl *poller) remove(w *waiter) {

@@ -2,7 +2,10 @@
 
 package logs
 
-import "os"
+import (
+	"context"
+	"os"
+)
 
 // pumpPolled is Linux-only; elsewhere pumps use the runtime poller.
-func pumpPolled(p *pump, r *os.File) error { return errNoPoller }
+func pumpPolled(ctx context.Context, p *pump, r *os.File) error { return errNoPoller }

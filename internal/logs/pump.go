@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -36,11 +37,18 @@ var bufPool = sync.Pool{New: func() any {
 // reading again, so the app's writes pile up in the pipe and are framed and
 // written in large batches.
 func Pump(r *os.File, s *Sink, stream Stream) error {
+	return PumpContext(context.Background(), r, s, stream)
+}
+
+// PumpContext is Pump that also stops when ctx is done: for a pipe whose
+// write end outlives the app (a daemonized grandchild that kept stdout).
+// It writes the partial line in progress, closes r and returns ctx's error.
+func PumpContext(ctx context.Context, r *os.File, s *Sink, stream Stream) error {
 	p := pump{out: s, stream: stream, max: MaxLine, marker: CutMarker + "\n"}
 	defer p.drop()
-	err := pumpPolled(&p, r)
+	err := pumpPolled(ctx, &p, r)
 	if err == errNoPoller {
-		err = pumpRaw(&p, r)
+		err = pumpRaw(ctx, &p, r)
 	}
 	if err != nil {
 		return fmt.Errorf("log pipe: read: %w", err)
@@ -92,12 +100,15 @@ func (p *pump) step(fd int) (drained, busy, done bool, err error) {
 // pumpRaw runs p on r through its RawConn and the runtime's poller: the
 // portable path, and the fallback when the package poller cannot take r
 // (not a pipe, or not Linux).
-func pumpRaw(p *pump, r *os.File) error {
+func pumpRaw(ctx context.Context, p *pump, r *os.File) error {
 	defer r.Close()
 	rc, err := r.SyscallConn()
 	if err != nil {
 		return err
 	}
+	// Closing r wakes a read parked in the runtime poller.
+	stop := context.AfterFunc(ctx, func() { r.Close() })
+	defer stop()
 	var rerr error
 	// The reads happen inside the callback, on this goroutine with r's read
 	// lock held; returning false parks it until r is readable again.
@@ -111,15 +122,37 @@ func pumpRaw(p *pump, r *os.File) error {
 				rerr = err
 				return true
 			case busy:
-				time.Sleep(busyWait)
+				if err := p.sleep(ctx); err != nil {
+					rerr = err
+					return true
+				}
 			}
 		}
 	})
 	p.flush(true)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if err == nil {
 		err = rerr
 	}
 	return err
+}
+
+// sleep waits busyWait, or until ctx is done.
+func (p *pump) sleep(ctx context.Context) error {
+	if p.timer == nil {
+		p.timer = time.NewTimer(busyWait)
+	} else {
+		p.timer.Reset(busyWait)
+	}
+	select {
+	case <-p.timer.C:
+		return nil
+	case <-ctx.Done():
+		p.timer.Stop()
+		return ctx.Err()
+	}
 }
 
 // emitter takes batches of whole lines: data followed by tail. A Sink;
@@ -135,6 +168,7 @@ type pump struct {
 	max    int    // longest line written whole: MaxLine, smaller in tests
 	marker string // cutMarker(max) + "\n"
 	pipe   pipeState
+	timer  *time.Timer // for busyWait, made on first use
 
 	// While bytes are flowing, buf holds the line in progress in buf[:n]
 	// and room to read after it. Between bursts buf is returned and the
@@ -254,4 +288,7 @@ func (p *pump) drop() {
 	p.putBuf()
 	p.buf, p.hold, p.n, p.long = nil, nil, 0, false
 	p.pipe.done()
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 }

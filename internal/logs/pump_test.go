@@ -1,6 +1,8 @@
 package logs
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,5 +135,101 @@ func BenchmarkIdlePumps(b *testing.B) {
 	b.ReportMetric(float64(ms1.HeapInuse+ms1.StackInuse-ms0.HeapInuse-ms0.StackInuse)/n, "B/idle-pump")
 	for _, r := range all {
 		r.wait()
+	}
+}
+
+// TestPumpOwnsReadEnd: Pump closes r, on every path.
+func TestPumpOwnsReadEnd(t *testing.T) {
+	for _, via := range pumpPaths {
+		t.Run(via.name, func(t *testing.T) {
+			s := newSink(t, Files{}, Source{}, nil)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.WriteString("x\n")
+			w.Close()
+			if err := via.pump(r, s, Out); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); !errors.Is(err, os.ErrClosed) {
+				t.Errorf("r after Pump: Close says %v, want it closed already", err)
+			}
+		})
+	}
+}
+
+// TestPumpContextCancel: a pipe whose write end stays open (a grandchild
+// kept stdout) stops pumping when the context ends, partial line written.
+func TestPumpContextCancel(t *testing.T) {
+	for _, via := range []string{"poller", "runtime"} {
+		t.Run(via, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.log")
+			s := newSink(t, Files{Out: path}, Source{}, nil)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				if via == "poller" {
+					done <- PumpContext(ctx, r, s, Out)
+					return
+				}
+				p := pump{out: s, stream: Out, max: MaxLine, marker: CutMarker + "\n"}
+				defer p.drop()
+				done <- pumpRaw(ctx, &p, r)
+			}()
+			w.WriteString("whole\npartial")
+			waitLines(t, path, 1)
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("PumpContext after cancel: %v", err)
+			}
+			if diff := cmp.Diff([]string{"whole", "partial"}, fileLines(t, path)); diff != "" {
+				t.Errorf("file (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPumpOtherInputs: a regular file (epoll refuses it) and a read end
+// made blocking by its Fd method both pump to EOF.
+func TestPumpOtherInputs(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.txt")
+	os.WriteFile(src, []byte("from\na file"), 0o600)
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "file.log")
+	if err := Pump(f, newSink(t, Files{Out: out}, Source{}, nil), Out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"from", "a file"}, fileLines(t, out)); diff != "" {
+		t.Errorf("from a regular file (-want +got):\n%s", diff)
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Fd() // makes r blocking
+	out = filepath.Join(dir, "blocking.log")
+	s := newSink(t, Files{Out: out}, Source{}, nil)
+	done := make(chan error, 1)
+	go func() { done <- Pump(r, s, Out) }()
+	w.WriteString("one\n")
+	waitLines(t, out, 1)
+	w.WriteString("two\n")
+	w.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"one", "two"}, fileLines(t, out)); diff != "" {
+		t.Errorf("from a blocking pipe (-want +got):\n%s", diff)
 	}
 }
