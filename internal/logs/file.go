@@ -19,7 +19,8 @@ import (
 // lock keeps the descriptor from being closed under a writer.
 type logFile struct {
 	path string
-	fd   int // -1 when the last open failed
+	fd   int    // -1 when the last open failed
+	src  Source // the app, for the error log
 
 	// midLine is set when a write stopped inside a line (a disk that filled
 	// up mid-write): the next write starts with a newline so the torn piece
@@ -37,8 +38,8 @@ type logFile struct {
 var newline = []byte{'\n'}
 
 // openLogFile creates path's parent directories and opens path for appending.
-func openLogFile(path string) (*logFile, error) {
-	f := &logFile{path: path, fd: -1}
+func openLogFile(path string, src Source) (*logFile, error) {
+	f := &logFile{path: path, fd: -1, src: src}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return f, fmt.Errorf("log file %q: create its directory: %w; fix the log path or its permissions", path, api.ErrInvalid)
 	}
@@ -157,7 +158,7 @@ func (f *logFile) fail(err error, dropped int) {
 	f.mu.Unlock()
 	if first {
 		slog.Error("log file write failed; dropping this app's output for the file until writes succeed again",
-			"file", f.path, "err", err,
+			"file", f.path, "app", f.src.Name, "pm_id", f.src.PMID, "err", err,
 			"fix", "free disk space, or repair the log directory and its permissions and run `tend reloadLogs`")
 	}
 }
@@ -186,5 +187,6 @@ func (f *logFile) recover() {
 	dropped, err := f.epDrop, f.epErr
 	f.epDrop, f.epErr = 0, nil
 	f.mu.Unlock()
-	slog.Info("log file writable again", "file", f.path, "dropped_bytes", dropped, "after", err)
+	slog.Info("log file writable again", "file", f.path, "app", f.src.Name, "pm_id", f.src.PMID,
+		"dropped_bytes", dropped, "after", err)
 }

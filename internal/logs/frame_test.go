@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -29,8 +30,11 @@ func (r *recorder) emit(_ Stream, data []byte, tail string) {
 
 // feed runs the pump's buffer logic over input as if it arrived in reads
 // of the given sizes, with the pipe found empty (buffer given back) after
-// the reads whose bit is set in idle. It returns the batches.
-func feed(input []byte, reads []int, idle uint64, max int) []recBatch {
+// the reads whose bit is set in idle, and read buffers of buf bytes. It
+// returns the batches.
+func feed(input []byte, reads []int, idle uint64, max, buf int) []recBatch {
+	defer func(old int) { bufSize = old }(bufSize)
+	bufSize = buf
 	rec := &recorder{}
 	p := pump{out: rec, max: max, marker: cutMarker(max) + "\n"}
 	for i := 0; len(input) > 0; i++ {
@@ -39,6 +43,9 @@ func feed(input []byte, reads []int, idle uint64, max int) []recBatch {
 			size = min(reads[i], size)
 		}
 		p.acquire()
+		if len(p.buf) > p.max+bufSize {
+			panic(fmt.Sprintf("buffer of %d bytes for lines of %d and reads of %d", len(p.buf), p.max, bufSize))
+		}
 		k := copy(p.buf[p.n:], input[:size])
 		p.n += k
 		input = input[k:]
@@ -100,7 +107,8 @@ func FuzzFrame(f *testing.F) {
 		for i := range reads {
 			reads[i] = 1 + rng.IntN(2*max+3)
 		}
-		checkBatches(t, input, feed(input, reads, rng.Uint64(), max), max)
+		buf := 1 + rng.IntN(3*max)
+		checkBatches(t, input, feed(input, reads, rng.Uint64(), max, buf), max)
 	})
 }
 
@@ -113,8 +121,10 @@ func TestFeedLongLines(t *testing.T) {
 		for i := range reads {
 			reads[i] = size
 		}
-		checkBatches(t, input, feed(input, reads, 0x5555, max), max)
-		checkBatches(t, input, feed(input, reads, 0, max), max)
+		for _, buf := range []int{1, 3, max, 4 * max, 256 << 10} {
+			checkBatches(t, input, feed(input, reads, 0x5555, max, buf), max)
+			checkBatches(t, input, feed(input, reads, 0, max, buf), max)
+		}
 	}
 }
 

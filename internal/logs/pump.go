@@ -231,6 +231,10 @@ func (p *pump) acquire() int {
 			p.buf, p.n, p.hold, p.long = p.hold[:cap(p.hold)], len(p.hold), nil, false
 		} else {
 			p.pooled = bufPool.Get().(*[]byte)
+			if len(*p.pooled) != bufSize { // bufSize was changed (benchmarks, fuzzing)
+				b := make([]byte, bufSize)
+				p.pooled = &b
+			}
 			p.buf = *p.pooled
 			p.n = copy(p.buf, p.hold)
 			if p.n < len(p.hold) { // a hold longer than a pool buffer

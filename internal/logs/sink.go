@@ -51,7 +51,7 @@ type Stats struct {
 // followers).
 func NewSink(files Files, src Source, hub *Hub) (*Sink, error) {
 	s := &Sink{src: src, hub: hub, paths: files}
-	fs, out, err := openFiles(files, nil)
+	fs, out, err := openFiles(files, src, nil)
 	if err != nil {
 		for _, f := range fs {
 			f.close()
@@ -65,7 +65,7 @@ func NewSink(files Files, src Source, hub *Hub) (*Sink, error) {
 // openFiles opens the distinct files named by paths. A file that fails to
 // open is returned with fd -1 (its writes count as dropped) along with the
 // error. old, when not nil, hands its error episodes over.
-func openFiles(paths Files, old []*logFile) ([]*logFile, [2][]*logFile, error) {
+func openFiles(paths Files, src Source, old []*logFile) ([]*logFile, [2][]*logFile, error) {
 	var (
 		files []*logFile
 		out   [2][]*logFile
@@ -80,7 +80,7 @@ func openFiles(paths Files, old []*logFile) ([]*logFile, [2][]*logFile, error) {
 				return f
 			}
 		}
-		f, err := openLogFile(path)
+		f, err := openLogFile(path, src)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -130,7 +130,7 @@ func (s *Sink) Reopen() error {
 	if s.closed {
 		return errClosed
 	}
-	fs, out, err := openFiles(s.paths, s.files)
+	fs, out, err := openFiles(s.paths, s.src, s.files)
 	for _, f := range s.files {
 		f.close()
 	}
@@ -196,6 +196,7 @@ func (s *Sink) Stats() Stats {
 // emit writes one batch, data then tail, which together are whole lines, to
 // the stream's files (one write each) and to its followers.
 func (s *Sink) emit(st Stream, data []byte, tail string) {
+	st &= 1 // Out or Err; anything else is a caller's slip, not a crash
 	n := len(data) + len(tail)
 	nl := 1
 	switch {

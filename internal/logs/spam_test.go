@@ -197,6 +197,13 @@ func runPipe(t testing.TB, mode string, dur time.Duration, lineLen int, path str
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), "TEND_LOGS_SPAM="+mode, "TEND_LOGS_SPAM_DUR="+dur.String(),
 		"TEND_LOGS_SPAM_LEN="+strconv.Itoa(lineLen))
+	// With TEND_BENCHTOOL (a build of bench/benchtool) the writer is the
+	// project benchmark's own child, and its checker double-checks the file.
+	tool := os.Getenv("TEND_BENCHTOOL")
+	report := filepath.Join(t.TempDir(), "spam.json")
+	if tool != "" {
+		cmd = exec.Command(tool, "spam", "-d", dur.String(), "-len", strconv.Itoa(lineLen), "-mode", mode, "-report", report)
+	}
 	cmd.Stdout, cmd.Stderr = w, &stderr
 	resetPeakRSS()
 	cpu0 := selfCPU()
@@ -216,10 +223,26 @@ func runPipe(t testing.TB, mode string, dur time.Duration, lineLen int, path str
 	}
 	run := pipeRun{Secs: secs, PeakRSS: peakRSS(), ReaderCPU: readerCPU,
 		ChildCPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
-	if err := json.Unmarshal(stderr.Bytes(), &run.Child); err != nil {
-		t.Fatalf("writer child report %q: %v", stderr.Bytes(), err)
+	childReport := stderr.Bytes()
+	if tool != "" {
+		if childReport, err = os.ReadFile(report); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := json.Unmarshal(childReport, &run.Child); err != nil {
+		t.Fatalf("writer child report %q: %v", childReport, err)
 	}
 	run.Check = checkSpam(t, path, lineLen)
+	if tool != "" {
+		out, err := exec.Command(tool, "check", "-len", strconv.Itoa(lineLen), path).Output()
+		var c struct{ LinesOK, Missing, Reordered, Malformed int64 }
+		if err == nil {
+			err = json.Unmarshal(bytes.ReplaceAll(out, []byte("_ok\""), []byte("OK\"")), &c)
+		}
+		if err != nil || c.LinesOK != run.Check.OK || c.Missing+c.Reordered+c.Malformed != run.Check.Missing+run.Check.Reordered+run.Check.Malformed {
+			t.Errorf("benchtool check disagrees: %s (%v); ours: %+v", out, err, run.Check)
+		}
+	}
 	return run
 }
 
@@ -321,9 +344,15 @@ func benchSecs() time.Duration {
 // BenchmarkPipe runs the project's log benchmark end to end: a child writes
 // numbered 100-byte lines for 5 s (TEND_LOGS_BENCH_DUR) into a pipe, the
 // reader writes them to a file, and the file is checked line by line. Each
-// mode runs Pump and the naive 64 KiB reader back to back. Run it alone:
+// mode runs Pump and the naive 64 KiB reader (benchtool pipe's loop) back to
+// back. The child is this test binary, or benchtool itself with
+// TEND_BENCHTOOL=/path/to/benchtool. Run it alone:
 //
 //	go test ./internal/logs -run XXX -bench Pipe -benchtime 1x
+//
+// Metrics: lines/s (good lines in the file / child start to reader done),
+// lost and torn lines, the test process's peak RSS, CPU per line of the
+// reader (this process) and of the child, and lines per write(2).
 func BenchmarkPipe(b *testing.B) {
 	for _, mode := range []string{"line", "block"} {
 		for _, rd := range []struct {

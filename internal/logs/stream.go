@@ -10,7 +10,7 @@ const (
 
 // String returns "out" or "err", the names api.LogLine.Stream uses.
 func (s Stream) String() string {
-	if s == Err {
+	if s&1 == Err {
 		return "err"
 	}
 	return "out"
