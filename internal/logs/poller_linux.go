@@ -2,8 +2,10 @@ package logs
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,9 +73,12 @@ func pumpPolled(ctx context.Context, p *pump, r *os.File) error {
 // poller owns one epoll instance and the goroutine that waits on it.
 type poller struct {
 	epfd, stopfd int
-	mu           sync.Mutex
-	next         uint64
-	waiters      map[uint64]*waiter
+	broken       bool // epoll_wait failed; see run
+
+	mu      sync.Mutex
+	next    uint64
+	waiters map[uint64]*waiter
+	stopped bool
 }
 
 // waiter is one registered pipe.
@@ -190,6 +195,9 @@ func (pl *poller) remove(w *waiter) {
 }
 
 func (pl *poller) stop() {
+	pl.mu.Lock()
+	pl.stopped = true
+	pl.mu.Unlock()
 	unix.Write(pl.stopfd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 }
 
@@ -206,8 +214,26 @@ func (pl *poller) run() {
 			continue
 		}
 		if err != nil {
-			// Cannot happen with a valid epfd; stop waiting rather than spin.
-			return
+			// Cannot happen with a valid epfd. Should it anyway, degrade
+			// to waking every pump each 10 ms rather than strand them.
+			if !pl.broken {
+				pl.broken = true
+				slog.Error("log poller failed; polling log pipes every 10 ms", "err", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+			pl.mu.Lock()
+			for _, w := range pl.waiters {
+				select {
+				case w.ready <- struct{}{}:
+				default:
+				}
+			}
+			stopped := pl.stopped
+			pl.mu.Unlock()
+			if stopped {
+				return
+			}
+			continue
 		}
 		pl.mu.Lock()
 		for _, ev := range events[:n] {

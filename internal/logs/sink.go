@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -229,7 +230,7 @@ func (s *Sink) emit(st Stream, data []byte, tail string) {
 // follow hands the batch to the followers of this sink, one line each.
 func (s *Sink) follow(st Stream, data []byte, tail string) {
 	fs := s.followers()
-	if len(fs) == 0 {
+	if !slices.ContainsFunc(fs, func(f *Follower) bool { return f.streams&st.mask() != 0 }) {
 		return
 	}
 	at := time.Now().UnixMilli()
