@@ -6,10 +6,10 @@
 //
 // The daemon starts each instance with its stdout and stderr connected to
 // pipes, makes one Sink for the instance (its files: out, err, combined) and
-// runs one Pump goroutine per pipe. A Pump reads until EOF and hands whole
-// lines to the Sink, which appends them to the stream's files and, when
-// somebody follows the instance, to the Hub's followers. Tail reads the end
-// of a log file for `tend logs --lines N`.
+// runs one Pump goroutine per pipe. A Pump owns its pipe end (it closes it),
+// reads until EOF and hands whole lines to the Sink, which appends them to
+// the stream's files and, when somebody follows the instance, to the Hub's
+// followers. Tail reads the end of a log file for `tend logs --lines N`.
 //
 // # Framing
 //
@@ -43,6 +43,9 @@
 // line. A slow follower never slows the files: its channel holds
 // FollowBuffer lines, lines that do not fit are dropped for it alone, and it
 // later receives one notice line (PMID -1, Name "tend") with the count.
+// (A disk that is merely slow does hold the app up once its pipe is full,
+// as if it wrote the file itself: the daemon buffers nothing beyond the
+// pipe.)
 //
 // # Cost
 //
@@ -66,7 +69,8 @@
 // about a millisecond before reading again, so one read and one write(2)
 // carry hundreds of lines; and when a read finds the pipe half full it
 // grows the pipe (F_SETPIPE_SZ, up to 1 MiB) so the app keeps writing
-// meanwhile. See pipe_linux.go and poller_linux.go for the numbers.
+// meanwhile. poller_linux.go has the measurements; BenchmarkPipe repeats
+// them.
 //
 // # Later: timestamps and rotation
 //

