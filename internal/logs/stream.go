@@ -1,0 +1,31 @@
+package logs
+
+// Stream names one of an instance's two outputs.
+type Stream uint8
+
+const (
+	Out Stream = iota // stdout
+	Err               // stderr
+)
+
+// String returns "out" or "err", the names api.LogLine.Stream uses.
+func (s Stream) String() string {
+	if s&1 == Err {
+		return "err"
+	}
+	return "out"
+}
+
+// mask is the bit of s in a set of streams.
+func (s Stream) mask() uint8 { return 1 << (s & 1) }
+
+// Files names where one instance's output goes; "" means not written (the
+// daemon maps "NULL" and "/dev/null" to ""). Out gets stdout, Err stderr,
+// Combined both. Paths that name the same file share one descriptor.
+type Files struct{ Out, Err, Combined string }
+
+// Source identifies the instance in follower lines.
+type Source struct {
+	PMID int
+	Name string
+}
