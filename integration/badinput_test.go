@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/logs"
 )
 
 // TestBadInput: each bad command gets one clear error and a non-zero exit,
@@ -80,8 +81,17 @@ func TestHugeLine(t *testing.T) {
 	h := newHarness(t)
 	h.ok("start", app("bigline.py"), "--name", "big")
 	log := h.waitLog("big", "after the big line", 20*time.Second)
-	if n := strings.Count(log, "y"); n != 10<<20 {
+	// The line is cut into pieces of logs.MaxLine, each cut marked.
+	if n := strings.Count(log, logs.CutMarker); n != 9 {
+		t.Errorf("%d cut markers, want 9 (the line is 10 pieces of one MiB)", n)
+	}
+	if n := strings.Count(strings.ReplaceAll(log, logs.CutMarker, ""), "y"); n != 10<<20 {
 		t.Errorf("log holds %d of the 10 MiB line's bytes", n)
+	}
+	for i, line := range strings.Split(log, "\n") {
+		if len(strings.TrimSuffix(line, logs.CutMarker)) > logs.MaxLine {
+			t.Errorf("line %d is %d bytes, longer than the documented maximum", i, len(line))
+		}
 	}
 	if p := h.proc("big"); p.Env.Status != api.StatusOnline || p.Env.RestartTime != 0 {
 		t.Errorf("app status %s restarts %d", p.Env.Status, p.Env.RestartTime)

@@ -394,11 +394,11 @@ func (p *Proc) writePidFileLocked(r *run) {
 // what the apps printed last before it exits.
 var pumps sync.WaitGroup
 
+// startPump runs a pump for the read end r (the pump closes it).
 func startPump(r *os.File, sink *logs.Sink, s logs.Stream) {
 	pumps.Add(1)
 	go func() {
 		defer pumps.Done()
-		defer r.Close()
 		_ = logs.Pump(r, sink, s)
 	}()
 }
