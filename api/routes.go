@@ -26,6 +26,7 @@ const (
 	RouteSignal    = "POST /v1/signal"    // SignalRequest -> ActionResponse
 	RouteStdin     = "POST /v1/stdin"     // StdinRequest -> ActionResponse
 	RouteSendData  = "POST /v1/send-data" // SendDataRequest -> ActionResponse
+	RouteScale     = "POST /v1/scale"     // ScaleRequest -> ActionResponse
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
 	RouteEvents    = "GET /v1/events"     // -> NDJSON stream of Event
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
@@ -112,6 +113,15 @@ type SignalRequest struct {
 type StdinRequest struct {
 	Selectors []string `json:"selectors"`
 	Line      string   `json:"line"`
+}
+
+// ScaleRequest sets the number of instances of app Name: "N", or "+N"
+// and "-N" relative to now. New instances take the smallest free instance
+// index; removed ones go lowest pm_id first, with their stop sequence
+// (PM2's scale). At least one instance remains: use stop or delete for none.
+type ScaleRequest struct {
+	Name      string `json:"name"`
+	Instances string `json:"instances"`
 }
 
 // SendDataRequest sends a message over the IPC channel of the selected

@@ -274,6 +274,13 @@ func (c *Client) Stdin(ctx context.Context, req api.StdinRequest) (api.ActionRes
 	return out, c.call(ctx, m, p, req, &out)
 }
 
+// Scale sets an app's number of instances.
+func (c *Client) Scale(ctx context.Context, req api.ScaleRequest) (api.ActionResponse, error) {
+	var out api.ActionResponse
+	m, p := split(api.RouteScale)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
 // SendData sends a message to the selected apps' process.on('message').
 func (c *Client) SendData(ctx context.Context, req api.SendDataRequest) (api.ActionResponse, error) {
 	var out api.ActionResponse

@@ -259,8 +259,8 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("--update-env kept GONE, a variable the shell no longer has")
 	}
 	// The running process really has the new environment.
-	environ, _ := os.ReadFile("/proc/" + strconv.Itoa(h.proc("envapp").PID) + "/environ")
-	if !strings.Contains(string(environ), "FOO=two\x00") || strings.Contains(string(environ), "GONE=") {
+	environ := environOf(t, h.proc("envapp").PID)
+	if _, gone := environ["GONE"]; environ["FOO"] != "two" || gone {
 		t.Errorf("process environment not replaced")
 	}
 	h.ok("env", "envapp")
@@ -385,4 +385,52 @@ func TestTreeUsage(t *testing.T) {
 	h.waitFor("the python child's 64 MiB in the wrapper's memory", 15*time.Second, func() bool {
 		return h.proc("wrapper").Monit.Memory > 64<<20
 	})
+}
+
+// TestScale: scale adds instances at the smallest free index and removes
+// the lowest ids first; increment_var follows the index (PM2's
+// increment-var test).
+func TestScale(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "sc", "-i", "2")
+	h.fail("at least one must remain", "scale", "sc", "0")
+	h.fail("at least one must remain", "scale", "sc", "-100")
+	h.fail(`app "nope" not found`, "scale", "nope", "2")
+	h.fail("not a count", "scale", "sc", "many")
+	h.ok("scale", "sc", "+2")
+	indexes := func() map[int]int {
+		m := map[int]int{}
+		for _, p := range h.waitStatus("sc", api.StatusOnline, 10*time.Second) {
+			m[p.PMID] = p.Env.InstanceIndex
+		}
+		return m
+	}
+	if got := indexes(); len(got) != 4 || got[2] != 2 || got[3] != 3 {
+		t.Fatalf("after +2: %v", got)
+	}
+	h.ok("scale", "sc", "-1") // removes the lowest id, 0 (index 0)
+	if got := indexes(); len(got) != 3 || got[1] != 1 || got[2] != 2 || got[3] != 3 {
+		t.Fatalf("after -1: %v, want ids 1-3 at indexes 1-3", got)
+	}
+	h.ok("scale", "sc", "4") // the new instance takes the free index 0
+	if got := indexes(); len(got) != 4 || got[4] != 0 {
+		t.Fatalf("after scale 4: %v, want id 4 at index 0", got)
+	}
+
+	// increment_var: PORT 3000, 3001, ... by instance index.
+	cfg := filepath.Join(h.dir, "inc.json")
+	os.WriteFile(cfg, []byte(`{"apps":[{"name":"inc","script":"`+app("sleeper.sh")+`","instances":2,"increment_var":"PORT","env":{"PORT":"3000"}}]}`), 0o644)
+	h.ok("start", cfg)
+	h.ok("scale", "inc", "+1")
+	ports := map[string]bool{}
+	for _, p := range h.waitStatus("inc", api.StatusOnline, 10*time.Second) {
+		ports["PORT="+environOf(t, p.PID)["PORT"]] = true
+		if want := "PORT=" + strconv.Itoa(3000+p.Env.InstanceIndex); p.Env.Env["PORT"] != want[5:] {
+			t.Errorf("jlist env of index %d: PORT=%s, want %s", p.Env.InstanceIndex, p.Env.Env["PORT"], want)
+		}
+	}
+	if len(ports) != 3 || !ports["PORT=3000"] || !ports["PORT=3001"] || !ports["PORT=3002"] {
+		t.Errorf("instances' PORT: %v, want 3000, 3001, 3002", ports)
+	}
 }

@@ -208,6 +208,7 @@ func NewRootCmd(env *Env) *cobra.Command {
 		newSendSignalCmd(env),
 		newSendCmd(env),
 		newSendDataCmd(env),
+		newScaleCmd(env),
 		newLogsCmd(env),
 		newPingCmd(env),
 		newKillCmd(env),

@@ -3,6 +3,9 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tendpm/tend/api"
@@ -155,4 +158,48 @@ func (d *Daemon) unlockReload(names []string) {
 	for _, n := range names {
 		delete(d.reloading, n)
 	}
+}
+
+func (d *Daemon) handleScale(w http.ResponseWriter, r *http.Request) error {
+	var req api.ScaleRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	d.startMu.Lock()
+	defer d.startMu.Unlock()
+	ps := d.table.byName(req.Name)
+	if len(ps) == 0 {
+		return fmt.Errorf("app %q not found; run \"tend ls\" to see managed apps: %w", req.Name, api.ErrNotFound)
+	}
+	target, err := scaleTarget(req.Instances, len(ps))
+	if err != nil {
+		return fmt.Errorf("scale %s %s: %w", req.Name, req.Instances, err)
+	}
+	s := ps[0].Spec()
+	s.Instances = target
+	kept, added, err := d.resize(s, ps)
+	resp := api.ActionResponse{Processes: d.snapshots(append(kept, added...), false, false)}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, resp)
+}
+
+// scaleTarget reads "N", "+N" or "-N" against the current count.
+func scaleTarget(arg string, current int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(arg, "+"))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a count; give N, +N or -N: %w", arg, api.ErrInvalid)
+	}
+	target := n
+	if strings.HasPrefix(arg, "+") || strings.HasPrefix(arg, "-") {
+		target = current + n
+	}
+	switch {
+	case target < 1:
+		return 0, fmt.Errorf("that leaves %d instances; at least one must remain (tend stop or tend delete for none): %w", target, api.ErrInvalid)
+	case target > config.MaxInstances:
+		return 0, fmt.Errorf("%d instances is more than tend runs for one app (%d): %w", target, config.MaxInstances, api.ErrInvalid)
+	}
+	return target, nil
 }

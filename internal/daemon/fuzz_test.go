@@ -16,7 +16,7 @@ import (
 
 var fuzzRoutes = []string{
 	api.RoutePing, api.RouteProcesses, api.RouteStart, api.RouteAction,
-	api.RouteSignal, api.RouteStdin, api.RouteSendData, api.RouteLogs, api.RouteEvents, api.RouteKill,
+	api.RouteSignal, api.RouteStdin, api.RouteSendData, api.RouteScale, api.RouteLogs, api.RouteEvents, api.RouteKill,
 }
 
 // FuzzAPI sends arbitrary bodies and queries to every route: the daemon

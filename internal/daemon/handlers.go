@@ -30,6 +30,7 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteSignal:    d.handleSignal,
 		api.RouteStdin:     d.handleStdin,
 		api.RouteSendData:  d.handleSendData,
+		api.RouteScale:     d.handleScale,
 		api.RouteLogs:      d.handleLogs,
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,
