@@ -120,6 +120,7 @@ func Run(home string) error {
 	}
 	reportReady("ok")
 	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
+	dropCodePages()
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2)
