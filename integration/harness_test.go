@@ -42,6 +42,11 @@ func runMain(m *testing.M) int {
 	for _, b := range []struct{ out, pkg string }{{tendBin, "../cmd/tend"}, {goBinApp, "../testdata/apps/gobin"}} {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if raceBuild && b.out == tendBin {
+			// The race detector needs cgo; the release build does not.
+			cmd = exec.Command("go", "build", "-race", "-o", b.out, b.pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
 			return 1
@@ -68,7 +73,9 @@ func newHarness(t *testing.T) *harness {
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h.env = append(os.Environ(), "TEND_HOME="+h.home, "NO_COLOR=1")
+	h.env = append(os.Environ(), "TEND_HOME="+h.home, "NO_COLOR=1",
+		// With a race-enabled tend, reports land next to the home.
+		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1")
 	t.Cleanup(h.cleanup)
 	return h
 }
@@ -265,6 +272,11 @@ func (h *harness) cleanup() {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 		t.Errorf("processes outlived tend kill: %s", strings.Join(left, "; "))
+	}
+	reports, _ := filepath.Glob(filepath.Join(filepath.Dir(h.home), "race.*"))
+	for _, r := range reports {
+		b, _ := os.ReadFile(r)
+		t.Errorf("data race in tend (%s):\n%s", filepath.Base(r), b)
 	}
 	if t.Failed() {
 		if b, err := os.ReadFile(filepath.Join(h.home, "tend.log")); err == nil {

@@ -227,8 +227,13 @@ func TestLogs(t *testing.T) {
 	h.ok("start", app("echo.py"), "--name", "echo")
 	h.waitStatus("echo", api.StatusOnline, 10*time.Second)
 	follow := startFollower(t, h, "logs", "echo", "--lines", "0")
-	h.ok("send", "echo", "live line")
-	follow.waitFor(t, "1|echo  | got: live line", 10*time.Second)
+	// The follower subscribes a moment after it starts: send until a line
+	// shows up live.
+	h.waitFor("a live line in tend logs", 20*time.Second, func() bool {
+		h.ok("send", "echo", "live line")
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(follow.text(), "1|echo  | got: live line")
+	})
 
 	h.ok("flush", "lines")
 	if log := h.readLog("lines", "out"); log != "" {
