@@ -3,15 +3,12 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,28 +35,7 @@ func (h *harness) write(name, data string) string {
 // runStdin runs tend with stdin as its standard input.
 func (h *harness) runStdin(stdin string, args ...string) result {
 	h.t.Helper()
-	for attempt := 0; ; attempt++ {
-		cmd := exec.Command(tendBin, args...)
-		cmd.Dir = h.dir
-		cmd.Env = h.env
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if errors.Is(err, syscall.ETXTBSY) && attempt < 20 {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		r := result{stdout: out.String(), stderr: errb.String()}
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			r.code = ee.ExitCode()
-		case err != nil:
-			h.t.Fatalf("run tend %v: %v", args, err)
-		}
-		return r
-	}
+	return h.exec(strings.NewReader(stdin), nil, args...)
 }
 
 // environOf is the environment of a live process, from /proc. It reads

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,10 +98,17 @@ func (h *harness) run(args ...string) result {
 
 func (h *harness) runEnv(extraEnv []string, args ...string) result {
 	h.t.Helper()
+	return h.exec(nil, extraEnv, args...)
+}
+
+// exec runs tend with args, stdin (nil: none) and extra environment.
+func (h *harness) exec(stdin io.Reader, extraEnv []string, args ...string) result {
+	h.t.Helper()
 	for attempt := 0; ; attempt++ {
 		cmd := exec.Command(tendBin, args...)
 		cmd.Dir = h.dir
 		cmd.Env = append(append([]string{}, h.env...), extraEnv...)
+		cmd.Stdin = stdin
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
