@@ -434,3 +434,49 @@ func TestScale(t *testing.T) {
 		t.Errorf("instances' PORT: %v, want 3000, 3001, 3002", ports)
 	}
 }
+
+// TestInspection: the small commands PM2 users script against.
+func TestInspection(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if v := h.ok("-v"); strings.TrimSpace(v) != api.Version {
+		t.Errorf("-v printed %q", v)
+	}
+	h.ok("start", app("sleeper.sh"), "--name", "insp", "-i", "2")
+	h.ok("start", "sleep 100000", "--name", "cmdline") // a command line runs under bash -c
+	ps := h.waitStatus("insp", api.StatusOnline, 10*time.Second)
+	if p := h.proc("cmdline"); p.Env.Interpreter != "bash" || !slices.Equal(p.Env.InterpreterArgs, []string{"-c"}) {
+		t.Errorf("command line: interpreter %q %q", p.Env.Interpreter, p.Env.InterpreterArgs)
+	}
+	pids := strings.Fields(h.ok("pid", "insp"))
+	if len(pids) != 2 || pids[0] != strconv.Itoa(ps[0].PID) || pids[1] != strconv.Itoa(ps[1].PID) {
+		t.Errorf("pid insp = %v, want %d %d", pids, ps[0].PID, ps[1].PID)
+	}
+	if ids := strings.TrimSpace(h.ok("id", "insp")); ids != "[0,1]" {
+		t.Errorf("id insp = %s", ids)
+	}
+	var pretty []map[string]any
+	if err := json.Unmarshal([]byte(h.ok("prettylist")), &pretty); err != nil || len(pretty) != 3 {
+		t.Errorf("prettylist: %v (%d entries)", err, len(pretty))
+	}
+	if d := h.ok("describe", "0"); !strings.Contains(d, "script path") || !strings.Contains(d, app("sleeper.sh")) {
+		t.Errorf("describe 0:\n%s", d)
+	}
+	h.ok("restart", "insp")
+	h.ok("reset", "insp")
+	for _, p := range h.procs("insp") {
+		if p.Env.RestartTime != 0 {
+			t.Errorf("reset left restart_time %d", p.Env.RestartTime)
+		}
+	}
+	if env := h.ok("env", "0"); !strings.Contains(env, "PATH: ") {
+		t.Errorf("env 0 lacks PATH:\n%s", env)
+	}
+	// --kill-signal: the app's own stop signal.
+	h.ok("start", goBinApp, "--name", "term", "--kill-signal", "SIGTERM")
+	h.waitLog("term", "gobin up", 10*time.Second)
+	h.ok("stop", "term")
+	if log := h.readLog("term", "out"); !strings.Contains(log, "gobin got terminated") {
+		t.Errorf("--kill-signal SIGTERM: app log:\n%s", log)
+	}
+}
