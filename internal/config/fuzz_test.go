@@ -18,7 +18,7 @@ import (
 // class ErrInvalid on one line.
 
 func fuzzSeeds(f *testing.F, ext string) {
-	files, _ := filepath.Glob("testdata/ecosystem/*.txtar")
+	files, _ := filepath.Glob(goldenGlob)
 	for _, file := range files {
 		ar, err := parseTxtar(file)
 		if err != nil {

@@ -23,6 +23,10 @@ var goldenEnv = map[string]string{
 	"HOME": "/home/test",
 }
 
+// goldenGlob finds the golden cases, kept with the repository's other
+// fixtures so the integration tests and people find them too.
+const goldenGlob = "../../testdata/ecosystem/*.txtar"
+
 // TestGolden loads each testdata/ecosystem/*.txtar case and compares what
 // `tend start FILE --dry-run` would print (the apps as JSON) with the
 // expected output. A case is an archive: its comment holds options, one
@@ -31,7 +35,7 @@ var goldenEnv = map[string]string{
 // warnings the expected warnings, error the expected error. The directory
 // is written as $DIR in the expected output. Run with -update to rewrite.
 func TestGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/ecosystem/*.txtar")
+	files, err := filepath.Glob(goldenGlob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +152,7 @@ func maps(m map[string]string) map[string]string {
 // TestGoldenCoversFormats keeps the golden set honest: each format and the
 // cases the issue names are present.
 func TestGoldenCoversFormats(t *testing.T) {
-	files, _ := filepath.Glob("testdata/ecosystem/*.txtar")
+	files, _ := filepath.Glob(goldenGlob)
 	count := map[string]int{}
 	for _, f := range files {
 		ar, err := parseTxtar(f)
