@@ -101,12 +101,13 @@ func TestClusterReloadUnderLoad(t *testing.T) {
 }
 
 // TestClusterSpread: the kernel spreads new connections over the four
-// instances accepting on the daemon's socket; each serves 15-35 %.
+// instances accepting on the daemon's socket; each serves 15-35 %. Not in
+// parallel with the other tests: on a busy machine, an instance the
+// scheduler leaves waiting takes fewer connections, which says nothing
+// about tend.
 func TestClusterSpread(t *testing.T) {
-	t.Parallel()
 	for _, ca := range clusterApps {
 		t.Run(ca.name, func(t *testing.T) {
-			t.Parallel()
 			h := newHarness(t)
 			port := freePort(t)
 			h.okEnv([]string{"PORT=" + strconv.Itoa(port)}, ca.args(port)...)

@@ -477,8 +477,10 @@ func (c *NodeChannel) sendReply(r listenReply) {
 
 // drainMargin is how much earlier than the caller's deadline the preload
 // is told to answer, so that its answer (with the connections it could
-// not close) arrives in time.
-const drainMargin = 20 * time.Millisecond
+// not close) arrives in time even on a busy machine.
+func drainMargin(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, 20*time.Millisecond), 200*time.Millisecond)
+}
 
 // Drain asks the child, before it is stopped, to move its clients to the
 // app's other instances (the preload's drain): its servers on shared
@@ -495,7 +497,8 @@ func (c *NodeChannel) Drain(ctx context.Context) error {
 	}
 	timeout := time.Minute // the preload's own bound
 	if d, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(d)-drainMargin, 0)
+		left := time.Until(d)
+		timeout = max(left-drainMargin(left), 0)
 	}
 	answer := make(chan int, 1)
 	c.drainMu.Lock()
