@@ -514,13 +514,24 @@ func (c *NodeChannel) Drain(ctx context.Context) error {
 		delete(c.drainWait, id)
 		c.drainMu.Unlock()
 	}()
-	err := c.Send(struct {
-		Cmd     string `json:"cmd"`
-		ID      int64  `json:"id"`
-		Timeout int64  `json:"timeout"`
-	}{cmdDrain, id, timeout.Milliseconds()})
-	if err != nil {
-		return err
+	// A child that does not read its channel would hold Send for
+	// writeTimeout: the caller's deadline comes first. The send ends by
+	// itself then (or when the channel closes).
+	sent := make(chan error, 1)
+	go func() {
+		sent <- c.Send(struct {
+			Cmd     string `json:"cmd"`
+			ID      int64  `json:"id"`
+			Timeout int64  `json:"timeout"`
+		}{cmdDrain, id, timeout.Milliseconds()})
+	}()
+	select {
+	case err := <-sent:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("the instance did not read the drain request: %w", ctx.Err())
 	}
 	select {
 	case open := <-answer:
