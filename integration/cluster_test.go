@@ -177,7 +177,7 @@ func TestClusterReloadBrokenVersion(t *testing.T) {
 
 	l := startLoad(addr, 3, true)
 	r := h.runEnv(append(env, "CRASH_AT_START=1"), "reload", "web", "--update-env")
-	if r.code == 0 || !strings.Contains(r.stderr, `reload of app "web" (id 0) aborted`) || !strings.Contains(r.stderr, "exited with code 1 before it was ready") {
+	if r.code == 0 || !strings.Contains(r.stderr, `reload of app "web" (id 0) aborted, the old process keeps running`) || !strings.Contains(r.stderr, "exited with code 1 before it was ready") {
 		t.Errorf("reload of a broken version: want a failure naming instance 0 and its exit, got %s", r)
 	}
 	time.Sleep(200 * time.Millisecond)

@@ -66,7 +66,7 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 		p.mu.Lock()
 		p.emitLocked("reload failed", true)
 		p.mu.Unlock()
-		return fmt.Errorf("reload of app %q (id %d) aborted: the new process %v; the old one keeps running: %w", prev.Name, p.o.PMID, err, api.ErrUnavailable)
+		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: the new one failed: %v; see tend logs %s: %w", prev.Name, p.o.PMID, err, prev.Name, api.ErrUnavailable)
 	}
 
 	p.mu.Lock()
