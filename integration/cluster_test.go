@@ -7,6 +7,8 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,10 +277,39 @@ func TestClusterNotifyReady(t *testing.T) {
 	}
 }
 
-// TestClusterReadyProbe would check ready: {http: ...}; the CLI has no flag
-// for it and does not load ecosystem files yet.
+// TestClusterReadyProbe: an app with a ready probe (ready: {http: ...} in
+// its ecosystem file; the CLI has no flag for it) is online once the probe
+// passes, and a probe that never passes fails the start after
+// listen_timeout. The Python app here never sends READY=1 itself.
 func TestClusterReadyProbe(t *testing.T) {
-	t.Skip("ready probes are reachable only from ecosystem files, which the CLI does not load yet")
+	t.Parallel()
+	h := newHarness(t)
+	if !strings.Contains(h.ok("start", "--help"), "ecosystem file") {
+		t.Skip("this tend does not start ecosystem files, the only way to give a ready probe")
+	}
+	port, closed := freePort(t), freePort(t)
+	eco := func(name string, ready string) string {
+		p := filepath.Join(h.dir, name+".json")
+		js := fmt.Sprintf(`{"apps": [{"name": %q, "script": %q, "listen": ["tcp://127.0.0.1:%d"],
+			"listen_timeout": 1000, "env": {"NEVER_READY": "1"}, "ready": %s}]}`, name, app("web.py"), port, ready)
+		if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	h.ok("start", eco("probed", fmt.Sprintf(`{"http": "http://127.0.0.1:%d/"}`, port)))
+	if p := h.proc("probed"); p.Env.Status != api.StatusOnline {
+		t.Errorf("app with a passing probe is %s once start returned, want online", p.Env.Status)
+	}
+	h.ok("delete", "probed")
+
+	r := h.run("start", eco("unprobed", fmt.Sprintf(`{"tcp": "127.0.0.1:%d"}`, closed)))
+	if r.code == 0 || !strings.Contains(r.stderr, "is not ready") {
+		t.Errorf("start with a probe that never passes: %s", r)
+	}
+	if p := h.proc("unprobed"); p.Env.Status != api.StatusLaunching {
+		t.Errorf("app whose probe fails is %s, want launching", p.Env.Status)
+	}
 }
 
 // TestClusterShutdownWithMessage: with --shutdown-with-message, stop sends
