@@ -141,13 +141,13 @@ func (d *Daemon) lockReload(names []string, force bool) error {
 	defer d.reloadMu.Unlock()
 	if !force {
 		for _, n := range names {
-			if d.reloading[n] {
+			if d.reloading[n] > 0 {
 				return fmt.Errorf("app %q is being reloaded already; wait for that reload, or pass --force: %w", n, api.ErrConflict)
 			}
 		}
 	}
 	for _, n := range names {
-		d.reloading[n] = true
+		d.reloading[n]++
 	}
 	return nil
 }
@@ -156,7 +156,10 @@ func (d *Daemon) unlockReload(names []string) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	for _, n := range names {
-		delete(d.reloading, n)
+		// A forced reload may still run when the one it overrode ends.
+		if d.reloading[n]--; d.reloading[n] <= 0 {
+			delete(d.reloading, n)
+		}
 	}
 }
 

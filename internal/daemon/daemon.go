@@ -61,9 +61,10 @@ type Daemon struct {
 	self    string
 	runDir  string
 
-	// reloading names the apps a reload is replacing (PM2's reload lock).
+	// reloading counts the reloads replacing each app (PM2's reload lock;
+	// more than one with --force).
 	reloadMu  sync.Mutex
-	reloading map[string]bool
+	reloading map[string]int
 
 	// startMu serializes start requests, so two CLIs starting the same name
 	// at once make one app.
@@ -172,7 +173,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		quit:      make(chan struct{}),
 		pool:      sockets.NewPool(),
 		sets:      map[string]*sockets.Set{},
-		reloading: map[string]bool{},
+		reloading: map[string]int{},
 	}
 	d.table.init()
 	d.srv = &http.Server{

@@ -36,7 +36,12 @@
 // socket), and blocking to other languages, as systemd passes them. The preload
 // also reports each listening server (Message.Listening: readiness), and
 // the same channel carries process.send('ready') (wait_ready), the
-// 'shutdown' message and data messages. The preload was chosen over
+// 'shutdown' message and data messages. Before a reload stops an
+// instance, NodeChannel.Drain has the preload move its clients away: its
+// servers on shared sockets stop accepting (in that process only) and its
+// HTTP servers answer the next request on each connection with
+// "Connection: close", so the app's own shutdown, which closes idle
+// keep-alive connections, closes none that a client is about to use. The preload was chosen over
 // speaking Node's cluster-worker protocol (NODE_UNIQUE_ID), which needs no
 // JavaScript but makes a worker exit as soon as the channel closes (a
 // daemon crash would kill every Node instance) and keeps an idle worker

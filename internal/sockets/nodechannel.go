@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,7 +26,9 @@ import (
 // {"cmd":"NODE_HANDLE_ACK"} (or _NACK when the fd got lost, and the sender
 // sends again), and a sender sends nothing else until then. Type
 // "net.Native" hands the raw TCP or Pipe handle to the inner message's
-// listener; the preload asks for it with NODE_TEND_LISTEN.
+// listener; the preload asks for it with NODE_TEND_LISTEN. Before a reload
+// stops an instance, NODE_TEND_DRAIN asks the preload to drain it, and
+// NODE_TEND_DRAINED answers.
 const (
 	cmdHandle         = "NODE_HANDLE"
 	cmdHandleAck      = "NODE_HANDLE_ACK"
@@ -33,6 +36,8 @@ const (
 	cmdListen         = "NODE_TEND_LISTEN"
 	cmdListenReply    = "NODE_TEND_LISTEN_REPLY"
 	cmdListening      = "NODE_TEND_LISTENING"
+	cmdDrain          = "NODE_TEND_DRAIN"
+	cmdDrained        = "NODE_TEND_DRAINED"
 	handleRetransmits = 3 // Node's MAX_HANDLE_RETRANSMISSIONS
 )
 
@@ -88,6 +93,13 @@ type NodeChannel struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	eof      chan struct{} // closed when the reader stops
+
+	// canDrain: the preload said it answers NODE_TEND_DRAIN.
+	canDrain  atomic.Bool
+	drainMu   sync.Mutex
+	drainID   int64
+	drainWait map[int64]chan int // request id -> connections left open
 
 	sendMu  sync.Mutex // orders messages; held while a handle waits for its ack
 	writeMu sync.Mutex // one write at a time; acks need only this one
@@ -117,6 +129,7 @@ func NewNodeChannel(onListen ListenFunc) (c *NodeChannel, childEnd *os.File, err
 		acks:     make(chan bool, 1),
 		ctx:      ctx,
 		cancel:   cancel,
+		eof:      make(chan struct{}),
 	}
 	c.wg.Add(1)
 	go c.read()
@@ -268,6 +281,7 @@ func channelWriteError(err error) error {
 func (c *NodeChannel) read() {
 	defer c.wg.Done()
 	defer close(c.msgs)
+	defer close(c.eof)
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, oobSize)
 	var pending []byte
@@ -344,9 +358,26 @@ func (c *NodeChannel) dispatch(line []byte) bool {
 	case cmdListening:
 		var m struct {
 			Address string `json:"address"`
+			Drain   bool   `json:"drain"`
 		}
 		if json.Unmarshal(line, &m) == nil && m.Address != "" {
+			if m.Drain {
+				c.canDrain.Store(true)
+			}
 			return c.deliver(Message{Listening: m.Address})
+		}
+	case cmdDrained:
+		var m struct {
+			ID   int64 `json:"id"`
+			Open int   `json:"open"`
+		}
+		if json.Unmarshal(line, &m) == nil {
+			c.drainMu.Lock()
+			if w := c.drainWait[m.ID]; w != nil {
+				w <- m.Open // buffered: the reader never waits
+				delete(c.drainWait, m.ID)
+			}
+			c.drainMu.Unlock()
 		}
 	}
 	return true
@@ -442,4 +473,75 @@ func (c *NodeChannel) answerListen(req listenRequest) {
 
 func (c *NodeChannel) sendReply(r listenReply) {
 	c.Send(r) // a failed send means the child is gone; nothing waits for it
+}
+
+// drainMargin is how much earlier than the caller's deadline the preload
+// is told to answer, so that its answer (with the connections it could
+// not close) arrives in time even on a busy machine.
+func drainMargin(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, 20*time.Millisecond), 200*time.Millisecond)
+}
+
+// Drain asks the child, before it is stopped, to move its clients to the
+// app's other instances (the preload's drain): its servers on shared
+// sockets stop accepting, and its HTTP servers answer the next request on
+// each connection with "Connection: close". It returns nil once the child
+// reports that those servers have no connection left. It returns an error
+// when the child cannot drain (no preload, or one too old: nothing was
+// sent), when connections were still open at ctx's deadline (the preload
+// answers just before it), or when the channel closed or ctx ended first.
+// The child stays up either way: stopping it is the caller's business.
+func (c *NodeChannel) Drain(ctx context.Context) error {
+	if !c.canDrain.Load() {
+		return fmt.Errorf("the instance cannot drain: no server of it listens through tend's Node preload: %w", api.ErrUnavailable)
+	}
+	timeout := time.Minute // the preload's own bound
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		timeout = max(left-drainMargin(left), 0)
+	}
+	answer := make(chan int, 1)
+	c.drainMu.Lock()
+	if c.drainWait == nil {
+		c.drainWait = map[int64]chan int{}
+	}
+	c.drainID++
+	id := c.drainID
+	c.drainWait[id] = answer
+	c.drainMu.Unlock()
+	defer func() {
+		c.drainMu.Lock()
+		delete(c.drainWait, id)
+		c.drainMu.Unlock()
+	}()
+	// A child that does not read its channel would hold Send for
+	// writeTimeout: the caller's deadline comes first. The send ends by
+	// itself then (or when the channel closes).
+	sent := make(chan error, 1)
+	go func() {
+		sent <- c.Send(struct {
+			Cmd     string `json:"cmd"`
+			ID      int64  `json:"id"`
+			Timeout int64  `json:"timeout"`
+		}{cmdDrain, id, timeout.Milliseconds()})
+	}()
+	select {
+	case err := <-sent:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("the instance did not read the drain request: %w", ctx.Err())
+	}
+	select {
+	case open := <-answer:
+		if open > 0 {
+			return fmt.Errorf("%d connections still open after %v: %w", open, timeout.Round(time.Millisecond), api.ErrUnavailable)
+		}
+		return nil
+	case <-c.eof:
+		return fmt.Errorf("the IPC channel closed while the instance drained: %w", api.ErrUnavailable)
+	case <-ctx.Done():
+		return fmt.Errorf("the instance did not answer the drain request: %w", ctx.Err())
+	}
 }

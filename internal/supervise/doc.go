@@ -35,4 +35,14 @@
 // app exits on its own and leaves processes in its group, they get the same
 // stop sequence before it is restarted, so a restart never finds its port
 // held by a leftover child.
+//
+// # Reload
+//
+// Reload starts the new run next to the old one and waits until it is ready
+// (a Node server listening, 'ready' with wait_ready, sd_notify READY=1, a
+// probe, or listen_timeout passing); if it dies or is not ready, the old run
+// keeps serving and Reload fails. Otherwise the old run is drained, when it
+// is a Node app with tend's preload (its servers stop accepting and move
+// their keep-alive clients away with "Connection: close", for at most a
+// second), and then stopped with its stop sequence.
 package supervise

@@ -198,6 +198,15 @@ func (p *Proc) awaitReady() error {
 	if err := r.waitReady(time.Duration(*spec.ListenTimeout) * time.Millisecond); err != nil {
 		return fmt.Errorf("app %q (id %d) is not ready: %v; see tend logs %s, or raise listen_timeout: %w", spec.Name, p.o.PMID, err, spec.Name, api.ErrUnavailable)
 	}
+	// becomeOnline sees the same signal, but in its own goroutine: make
+	// the status online before the caller (start) reports it.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == r && p.status == api.StatusLaunching {
+		p.status = api.StatusOnline
+		p.reason = ""
+		p.emitLocked("online", false)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -65,7 +66,7 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 		p.mu.Lock()
 		p.emitLocked("reload failed", true)
 		p.mu.Unlock()
-		return fmt.Errorf("reload of app %q (id %d) aborted: the new process %v; the old one keeps running: %w", prev.Name, p.o.PMID, err, api.ErrUnavailable)
+		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: the new one failed: %v; see tend logs %s: %w", prev.Name, p.o.PMID, err, prev.Name, api.ErrUnavailable)
 	}
 
 	p.mu.Lock()
@@ -83,11 +84,41 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 	p.emitLocked("reload", true)
 	p.mu.Unlock()
 
+	if err := old.drain(); err != nil {
+		p.o.Log.Debug("reload: drain", "app", prev.Name, "id", p.o.PMID, "pid", old.pid, "err", err)
+	}
 	if !stopRun(old, &prev) {
 		p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", prev.Name, "id", p.o.PMID, "pgid", old.pid)
 	}
 	old.release()
 	return nil
+}
+
+// drainTimeout bounds how long a reload waits for an old Node instance to
+// drain. A busy keep-alive client moves within a round trip (a few ms); a
+// connection left idle that long is closed by the app's own shutdown, as
+// without drain, so waiting longer would only slow the reload.
+const drainTimeout = time.Second
+
+// drain asks an old run of a Node app with tend's preload to move its
+// clients to the other instances before it is stopped (see
+// sockets.NodeChannel.Drain), so that the app's shutdown closes no
+// connection a client is about to use. Other runs have nothing to drain.
+// An error (connections left open, no preload) leaves the stop as it was.
+func (r *run) drain() error {
+	if r.ch == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	go func() { // an instance that exits has nothing left to drain
+		select {
+		case <-r.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return r.ch.Drain(ctx)
 }
 
 func (p *Proc) restoreSpec(prev api.AppSpec) {

@@ -11,6 +11,9 @@
 // listen() and resolved the host, and a server with a _handle set listens
 // on that handle, which is what Node's own cluster workers do with the
 // handle the primary sends.
+//
+// Before a reload stops an instance, the daemon asks it to drain
+// (NODE_TEND_DRAIN): see drain() below.
 (function tendPreload() {
   if (process.env.TEND_NODE_IPC !== '1' || typeof process.send !== 'function') return;
   // Node processes the app forks inherit NODE_OPTIONS, hence this file,
@@ -26,11 +29,22 @@
   let nextId = 1;
   const kExclusive = Symbol('tend.exclusive');
   const kReports = Symbol('tend.reports');
+  const kShared = Symbol('tend.shared'); // listens on a socket other instances share
+  const kDraining = Symbol('tend.draining');
+  const servers = new Set(); // listening servers, for drain
+  // Sockets passed by socket activation (listen: in the app's spec) are
+  // shared too when the app listens on them with listen({fd}).
+  const activated = Number(process.env.LISTEN_FDS) || 0;
 
   // Replies come as internal messages (cmd NODE_*), which neither reach
   // the app's process.on('message') nor keep the event loop alive.
   process.on('internalMessage', (msg, handle) => {
-    if (msg === null || typeof msg !== 'object' || msg.cmd !== 'NODE_TEND_LISTEN_REPLY') return;
+    if (msg === null || typeof msg !== 'object') return;
+    if (msg.cmd === 'NODE_TEND_DRAIN') {
+      drain(msg.id, msg.timeout);
+      return;
+    }
+    if (msg.cmd !== 'NODE_TEND_LISTEN_REPLY') return;
     const cb = pending.get(msg.id);
     if (cb === undefined) {
       if (handle) handle.close();
@@ -67,7 +81,102 @@
     else if (a && a.family === 'IPv6') address = 'tcp://[' + a.address + ']:' + a.port;
     else if (a) address = 'tcp://' + a.address + ':' + a.port;
     else return;
-    process.send({ cmd: 'NODE_TEND_LISTENING', address }, () => {});
+    // drain: this preload answers NODE_TEND_DRAIN (an older one, still
+    // loaded in an instance started before an upgrade, does not).
+    process.send({ cmd: 'NODE_TEND_LISTENING', address, drain: true }, () => {});
+  }
+
+  // drain gets the instance out of the way before a reload stops it, so
+  // that no client loses a request to the stop. Without it, the app's own
+  // shutdown (server.close(), which in Node 19+ also closes idle keep-alive
+  // connections) races a client that is sending its next request on a
+  // connection the server is closing: that request fails (a client may
+  // retry it, or not). So, for each server on a shared socket:
+  //  - it stops accepting: the listening handle is closed in this process
+  //    only (the socket lives on in the daemon and the other instances,
+  //    which take every new connection), and a stand-in keeps the server
+  //    looking as it was, so the app's later server.close(cb) works as
+  //    usual;
+  //  - an HTTP(S) server answers the next request on each connection with
+  //    "Connection: close" and then closes it, so a busy keep-alive client
+  //    moves to another instance after one more response and never sees a
+  //    closed connection.
+  // The answer (NODE_TEND_DRAINED) goes back once those HTTP servers have
+  // no connection left, or after timeout ms with the number still open
+  // (idle connections whose client sends nothing are then closed by the
+  // app's shutdown, as without drain).
+  function drain(id, timeout) {
+    const wait = [];
+    for (const server of servers) {
+      const isHTTP = typeof server.closeIdleConnections === 'function'; // http, https
+      if (isHTTP) closeAfterNextResponse(server);
+      if (server[kShared]) {
+        stopAccepting(server);
+        if (isHTTP) wait.push(server);
+      }
+    }
+    const open = () => wait.reduce((n, s) => n + (s._connections || 0), 0);
+    let poll = null;
+    let timer = null;
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (process.connected) process.send({ cmd: 'NODE_TEND_DRAINED', id, open: open() }, () => {});
+    };
+    if (open() === 0) return answer();
+    // Node has no event for "connections went to 0" short of 'close'
+    // (which needs the handle gone): poll, for at most timeout ms. The
+    // poll holds the process until the answer is out; after it, an app
+    // with nothing left to do (no server, no timer) exits by itself.
+    poll = setInterval(() => { if (open() === 0) answer(); }, 2);
+    timer = setTimeout(answer, Math.max(0, Math.min(Number(timeout) || 0, 60000)));
+  }
+
+  function closeAfterNextResponse(server) {
+    if (server[kDraining]) return;
+    server[kDraining] = true;
+    // Runs before the app's handlers, so even a response the app sends
+    // synchronously carries "Connection: close". The header (rather than
+    // only res.shouldKeepAlive = false) also wins over an app that sets
+    // "Connection: keep-alive" itself: writeHead() then goes through
+    // setHeader, which keeps "close".
+    server.prependListener('request', (req, res) => {
+      res.shouldKeepAlive = false;
+      if (res.headersSent) return;
+      res.setHeader('Connection', 'close');
+      const setHeader = res.setHeader;
+      res.setHeader = function tendSetHeader(name, value) {
+        if (typeof name === 'string' && name.toLowerCase() === 'connection') value = 'close';
+        return setHeader.call(this, name, value);
+      };
+    });
+  }
+
+  function stopAccepting(server) {
+    const handle = server._handle;
+    if (!handle || handle[kDraining]) return;
+    // What net.Server asks of its handle once listening: close, ref,
+    // unref, and getsockname for server.address() (a unix socket's
+    // address comes from server._pipeName instead).
+    let addr = null;
+    try { addr = server.address(); } catch { /* keep null */ }
+    const standIn = {
+      [kDraining]: true,
+      close(cb) { if (typeof cb === 'function') process.nextTick(cb); },
+      ref() {},
+      unref() {},
+    };
+    if (typeof handle.getsockname === 'function') {
+      standIn.getsockname = (out) => {
+        if (addr !== null && typeof addr === 'object') Object.assign(out, addr);
+        return 0;
+      };
+    }
+    server._handle = standIn;
+    handle.close();
   }
 
   const origListen = net.Server.prototype.listen;
@@ -83,8 +192,13 @@
   net.Server.prototype._listen2 = function _listen2(address, port, addressType, backlog, fd, flags) {
     if (!this[kReports]) {
       this[kReports] = true;
-      this.on('listening', () => report(this));
+      this.on('listening', () => {
+        servers.add(this);
+        report(this);
+      });
+      this.on('close', () => servers.delete(this));
     }
+    this[kShared] = typeof fd === 'number' && fd >= 3 && fd < 3 + activated;
     const own = () => origListen2.call(this, address, port, addressType, backlog, fd, flags);
     if (this._handle || (typeof fd === 'number' && fd >= 0) || this[kExclusive] ||
         !process.connected || (flags & 1) /* ipv6Only */) {
@@ -126,6 +240,7 @@
         return;
       }
       this._handle = handle;
+      this[kShared] = true;
       // Node calls listen() on the handle again, which sets the length of
       // the accept queue every instance shares: keep the daemon's deep one
       // unless the app gave a backlog (Node's default would be 511).
