@@ -181,6 +181,13 @@ func resolve(s *api.AppSpec, c *resolveCache) error {
 // resolvePaths makes log, pid and watch paths absolute the way PM2 does:
 // "~/" is the app's HOME, a relative path is relative to the app's cwd, and
 // "NULL" or "/dev/null" (no file) stays as it is.
+// IsNode reports whether an interpreter is Node.js (node, nodejs, or nvm's
+// node@VERSION).
+func IsNode(interpreter string) bool {
+	base := filepath.Base(interpreter)
+	return base == "node" || base == "nodejs" || strings.HasPrefix(base, "node@")
+}
+
 // FileName is an app name as it appears in log and pid file names: PM2
 // replaces everything but ASCII letters, digits, dots and dashes with "-".
 func FileName(name string) string {
@@ -218,6 +225,7 @@ func resolvePaths(s *api.AppSpec) {
 }
 
 func fillDefaults(s *api.AppSpec) error {
+	instancesGiven := s.Instances != 0
 	if s.Instances < 0 {
 		s.Instances = InstancesFromInt(s.Instances)
 	}
@@ -233,8 +241,9 @@ func fillDefaults(s *api.AppSpec) error {
 			s.ExecMode = api.ClusterMode
 		case s.ExecMode == "fork":
 			s.ExecMode = api.ForkMode
-		case s.Instances > 1 && filepath.Base(s.Interpreter) == "node":
-			// PM2's rule: instances given and the interpreter is node.
+		case instancesGiven && IsNode(s.Interpreter):
+			// PM2's rule: instances given (-i 1 too) and the interpreter is
+			// node.
 			s.ExecMode = api.ClusterMode
 		default:
 			s.ExecMode = api.ForkMode

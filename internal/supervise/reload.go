@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
 )
 
 // Reload replaces the running process without a gap: a new process starts
@@ -156,5 +157,5 @@ func (p *Proc) Graceful() bool {
 // daemon owns: it declares listen addresses, or it is a Node app in cluster
 // mode (the preload hands it the daemon's sockets).
 func SharesSockets(s *api.AppSpec) bool {
-	return len(s.Listen) > 0 || (isNode(s.Interpreter) && s.ExecMode == api.ClusterMode)
+	return len(s.Listen) > 0 || (config.IsNode(s.Interpreter) && s.ExecMode == api.ClusterMode)
 }

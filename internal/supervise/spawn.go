@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -69,7 +68,7 @@ func (p *Proc) spawn() (*run, error) {
 			argv0 = p.o.Self
 		}
 	}
-	if isNode(spec.Interpreter) {
+	if config.IsNode(spec.Interpreter) {
 		preload := spec.ExecMode == api.ClusterMode && p.o.Preload != "" && p.o.Set != nil
 		var onListen sockets.ListenFunc
 		if preload {
@@ -144,11 +143,6 @@ func (p *Proc) spawn() (*run, error) {
 		go r.probe(*spec.Ready, time.Duration(*spec.ListenTimeout)*time.Millisecond)
 	}
 	return r, nil
-}
-
-func isNode(interpreter string) bool {
-	base := filepath.Base(interpreter)
-	return base == "node" || base == "nodejs" || strings.HasPrefix(base, "node@")
 }
 
 // awaitsReadiness reports whether an app asked to be waited for: it is
