@@ -335,14 +335,27 @@ func stream[T any](ctx context.Context, c *Client, method, route string, q url.V
 	return nil
 }
 
+// ErrNotRunning is returned by Kill when no daemon runs in the home.
+var ErrNotRunning = errors.New("no tend daemon was running")
+
 // Kill stops every app and the daemon, and waits until the daemon is gone.
-// Without a daemon it does nothing.
+// A daemon that lives but does not answer on its socket (the file was
+// removed) gets SIGTERM, which stops its apps the same way. Without a
+// daemon Kill returns ErrNotRunning.
 func (c *Client) Kill(ctx context.Context) (api.KillResponse, error) {
 	var out api.KillResponse
 	m, p := split(api.RouteKill)
 	resp, err := c.doStart(ctx, m, p, nil, nil, false)
 	if errors.Is(err, ErrNoDaemon) {
-		return out, nil
+		pid := c.livePid()
+		if pid <= 0 {
+			return out, ErrNotRunning
+		}
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			return out, fmt.Errorf("stop the tend daemon (pid %d): %v: %w", pid, err, api.ErrUnavailable)
+		}
+		out.Stopped = -1 // unknown: it did not answer
+		return out, c.waitDaemonGone(ctx)
 	}
 	if err != nil {
 		return out, err

@@ -181,11 +181,31 @@ func TestSocketDeleted(t *testing.T) {
 	}
 }
 
+// TestKillSocketDeleted: kill reaches a daemon whose socket file is gone
+// (SIGTERM, found through its pid-file lock) and its apps stop.
+func TestKillSocketDeleted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "orphan")
+	p := h.waitStatus("orphan", api.StatusOnline, 10*time.Second)[0]
+	daemon := h.daemonPid()
+	os.Remove(filepath.Join(h.home, "tend.sock"))
+	if out := h.ok("kill"); !strings.Contains(out, "SIGTERM") {
+		t.Errorf("kill said %q", out)
+	}
+	h.waitFor("the daemon to exit", 10*time.Second, func() bool { return !alive(daemon) })
+	if alive(p.PID) {
+		t.Errorf("app pid %d outlived kill", p.PID)
+	}
+}
+
 // TestKillWithoutDaemon: kill with no daemon succeeds and starts none.
 func TestKillWithoutDaemon(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.ok("kill")
+	if out := h.ok("kill"); !strings.Contains(out, "no daemon was running") {
+		t.Errorf("kill without a daemon said %q", out)
+	}
 	if _, err := os.Stat(filepath.Join(h.home, "tend.pid")); err == nil {
 		if pids := processesWithEnv("TEND_HOME=" + h.home); len(pids) > 0 {
 			t.Errorf("kill started a daemon: %v", pids)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 )
 
 func newLogsCmd(env *Env) *cobra.Command {
@@ -123,8 +125,15 @@ func newKillCmd(env *Env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := env.Client().Kill(env.ctx)
-			if err != nil {
+			switch {
+			case errors.Is(err, client.ErrNotRunning):
+				fmt.Fprintln(env.IO.Out, "[tend] no daemon was running")
+				return nil
+			case err != nil:
 				return err
+			case r.Stopped < 0:
+				fmt.Fprintln(env.IO.Out, "[tend] the daemon did not answer on its socket; stopped it and its apps with SIGTERM")
+				return nil
 			}
 			fmt.Fprintf(env.IO.Out, "[tend] stopped %d processes and the daemon\n", r.Stopped)
 			return nil
@@ -148,7 +157,7 @@ func newUpdateCmd(env *Env) *cobra.Command {
 				return err
 			}
 			specs := appsOf(procs)
-			if _, err := c.Kill(env.ctx); err != nil {
+			if _, err := c.Kill(env.ctx); err != nil && !errors.Is(err, client.ErrNotRunning) {
 				return err
 			}
 			if len(specs) == 0 {
