@@ -3,10 +3,8 @@ package integration
 import (
 	"bytes"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // follower is a long-running tend command (logs) whose output is collected.
@@ -42,15 +40,4 @@ func startFollower(t *testing.T, h *harness, args ...string) *follower {
 		f.cmd.Wait()
 	})
 	return f
-}
-
-func (f *follower) waitFor(t *testing.T, want string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(f.text(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%q never appeared; output:\n%s", want, f.text())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
