@@ -196,6 +196,13 @@ func (c *Client) call(ctx context.Context, method, route string, body, out any) 
 	return nil
 }
 
+// callRoute sends req to route and decodes the answer as Resp.
+func callRoute[Resp any](ctx context.Context, c *Client, route string, req any) (Resp, error) {
+	var out Resp
+	m, p := split(route)
+	return out, c.call(ctx, m, p, req, &out)
+}
+
 // split turns a route constant ("GET /v1/ping") into method and path.
 func split(route string) (string, string) {
 	m, p, _ := strings.Cut(route, " ")
@@ -204,9 +211,7 @@ func split(route string) (string, string) {
 
 // Ping checks the daemon (starting it with AutoStart).
 func (c *Client) Ping(ctx context.Context) (api.PingResponse, error) {
-	var out api.PingResponse
-	m, p := split(api.RoutePing)
-	return out, c.call(ctx, m, p, nil, &out)
+	return callRoute[api.PingResponse](ctx, c, api.RoutePing, nil)
 }
 
 // Processes lists the processes the selectors pick (see api.ActionRequest),
@@ -248,44 +253,32 @@ func (c *Client) ProcessesJSON(ctx context.Context) ([]byte, error) {
 
 // Start starts apps (or restarts those that exist).
 func (c *Client) Start(ctx context.Context, req api.StartRequest) (api.StartResponse, error) {
-	var out api.StartResponse
-	m, p := split(api.RouteStart)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.StartResponse](ctx, c, api.RouteStart, req)
 }
 
 // Action stops, restarts, reloads, deletes, resets or flushes apps.
 func (c *Client) Action(ctx context.Context, req api.ActionRequest) (api.ActionResponse, error) {
-	var out api.ActionResponse
-	m, p := split(api.RouteAction)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.ActionResponse](ctx, c, api.RouteAction, req)
 }
 
 // Signal sends a signal to apps' main processes.
 func (c *Client) Signal(ctx context.Context, req api.SignalRequest) (api.ActionResponse, error) {
-	var out api.ActionResponse
-	m, p := split(api.RouteSignal)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.ActionResponse](ctx, c, api.RouteSignal, req)
 }
 
 // Stdin writes a line to apps' stdin.
 func (c *Client) Stdin(ctx context.Context, req api.StdinRequest) (api.ActionResponse, error) {
-	var out api.ActionResponse
-	m, p := split(api.RouteStdin)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.ActionResponse](ctx, c, api.RouteStdin, req)
 }
 
 // Scale sets an app's number of instances.
 func (c *Client) Scale(ctx context.Context, req api.ScaleRequest) (api.ActionResponse, error) {
-	var out api.ActionResponse
-	m, p := split(api.RouteScale)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.ActionResponse](ctx, c, api.RouteScale, req)
 }
 
 // SendData sends a message to the selected apps' process.on('message').
 func (c *Client) SendData(ctx context.Context, req api.SendDataRequest) (api.ActionResponse, error) {
-	var out api.ActionResponse
-	m, p := split(api.RouteSendData)
-	return out, c.call(ctx, m, p, req, &out)
+	return callRoute[api.ActionResponse](ctx, c, api.RouteSendData, req)
 }
 
 // Logs calls fn for each line of the stream until it ends, ctx is done, or
