@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -186,7 +185,6 @@ func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) 
 		Args:                   args,
 		Cwd:                    o.cwd,
 		Interpreter:            o.interpreter,
-		InterpreterArgs:        splitArgs(o.interpArgs),
 		Env:                    environ(),
 		RestartDelay:           o.restartDelay,
 		ExpBackoffRestartDelay: o.expBackoff,
@@ -259,18 +257,25 @@ func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) 
 		s.ListenTimeout = ptr(o.listenTimeout)
 	}
 	if o.minUptime != "" {
-		ms, err := parseMillis(o.minUptime)
+		ms, err := config.ParseDuration(o.minUptime)
 		if err != nil {
 			return s, fmt.Errorf("--min-uptime %q: %v; give milliseconds or a duration like 2s: %w", o.minUptime, err, api.ErrInvalid)
 		}
 		s.MinUptime = ptr(ms)
 	}
 	if o.maxMemory != "" {
-		b, err := parseBytes(o.maxMemory)
+		b, err := config.ParseSize(o.maxMemory)
 		if err != nil {
 			return s, fmt.Errorf("--max-memory-restart %q: %v; give a size like 200M or 1G: %w", o.maxMemory, err, api.ErrInvalid)
 		}
 		s.MaxMemoryRestart = b
+	}
+	if o.interpArgs != "" {
+		args, err := config.SplitArgs(o.interpArgs)
+		if err != nil {
+			return s, fmt.Errorf("--interpreter-args %q: %v: %w", o.interpArgs, err, api.ErrInvalid)
+		}
+		s.InterpreterArgs = args
 	}
 	if err := config.Resolve(&s); err != nil {
 		return s, err
@@ -294,79 +299,4 @@ func environ() map[string]string {
 	// Variables tend sets for the CLI only must not leak into apps.
 	delete(m, "TEND_READY_FD")
 	return m
-}
-
-// parseMillis reads milliseconds: a number, or a number with ms, s, m or h.
-func parseMillis(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"ms", 1}, {"s", 1000}, {"m", 60_000}, {"h", 3_600_000}}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
-		return 0, errors.New("not a duration")
-	}
-	return int(f * mult), nil
-}
-
-// parseBytes reads a size: bytes, or a number with K, M or G (×1024, as PM2).
-func parseBytes(s string) (int64, error) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.TrimSuffix(s, "B")
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	case strings.HasSuffix(s, "G"):
-		mult, s = 1<<30, strings.TrimSuffix(s, "G")
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
-		return 0, errors.New("not a size")
-	}
-	return int64(f * float64(mult)), nil
-}
-
-// splitArgs splits an argument string like a shell would for plain words
-// and quoted strings ("--max-old-space-size=4096 --title 'my app'").
-func splitArgs(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out
 }
