@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -178,104 +177,15 @@ func fileExists(p string) bool {
 // spec turns flags into an AppSpec, resolved here so that a missing
 // script or interpreter is reported before the daemon is involved.
 func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) (api.AppSpec, error) {
-	s := api.AppSpec{
-		Name:                   o.name,
-		Namespace:              o.namespace,
-		Script:                 script,
-		Args:                   args,
-		Cwd:                    o.cwd,
-		Interpreter:            o.interpreter,
-		Env:                    environ(),
-		RestartDelay:           o.restartDelay,
-		ExpBackoffRestartDelay: o.expBackoff,
-		StopExitCodes:          o.stopExitCodes,
-		KillSignal:             o.killSignal,
-		WaitReady:              o.waitReady,
-		ShutdownWithMessage:    o.shutdownMsg,
-		OutFile:                o.out,
-		ErrorFile:              o.errFile,
-		LogFile:                o.logFile,
-		DisableLogs:            o.disableLogs,
-		LogDateFormat:          o.logDateFormat,
-		LogType:                o.logType,
-		Time:                   o.timeStamps,
-		PidFile:                o.pidFile,
-		Force:                  o.force,
-		Listen:                 o.listen,
+	s := api.AppSpec{Script: script, Args: args, Env: environ()}
+	// The flags go through the same overlay as they do over an ecosystem
+	// file, so a flag means the same with and without one.
+	ov, err := o.overlay(flags)
+	if err != nil {
+		return s, err
 	}
-	if flags.Changed("name") && o.name == "" {
-		return s, fmt.Errorf("app name is empty; pass --name NAME: %w", api.ErrInvalid)
-	}
-	if o.instances != "" {
-		n, err := config.ParseInstances(o.instances)
-		if err != nil {
-			return s, err
-		}
-		s.Instances = n
-	}
-	if o.forkMode {
-		s.ExecMode = api.ForkMode
-	}
-	if o.cwd != "" {
-		abs, err := filepath.Abs(o.cwd)
-		if err != nil {
-			return s, err
-		}
-		s.Cwd = abs
-	}
-	for _, p := range []*string{&s.OutFile, &s.ErrorFile, &s.LogFile, &s.PidFile} {
-		if *p != "" && *p != "true" && !disabledPath(*p) {
-			abs, err := filepath.Abs(*p)
-			if err != nil {
-				return s, err
-			}
-			*p = abs
-		}
-	}
-	if flags.Changed("no-autorestart") {
-		s.Autorestart = ptr(!o.noAutorestart)
-	}
-	if flags.Changed("no-autostart") {
-		s.Autostart = ptr(!o.noAutostart)
-	}
-	if flags.Changed("no-treekill") {
-		s.Treekill = ptr(!o.noTreekill)
-	}
-	if flags.Changed("merge-logs") {
-		s.MergeLogs = ptr(o.mergeLogs)
-	}
-	if flags.Changed("max-restarts") {
-		s.MaxRestarts = ptr(o.maxRestarts)
-	}
-	if flags.Changed("kill-timeout") {
-		if o.killTimeout < 0 {
-			return s, fmt.Errorf("--kill-timeout %d is negative; give milliseconds, e.g. -k 5000: %w", o.killTimeout, api.ErrInvalid)
-		}
-		s.KillTimeout = ptr(o.killTimeout)
-	}
-	if flags.Changed("listen-timeout") {
-		s.ListenTimeout = ptr(o.listenTimeout)
-	}
-	if o.minUptime != "" {
-		ms, err := config.ParseDuration(o.minUptime)
-		if err != nil {
-			return s, fmt.Errorf("--min-uptime %q: %v; give milliseconds or a duration like 2s: %w", o.minUptime, err, api.ErrInvalid)
-		}
-		s.MinUptime = ptr(ms)
-	}
-	if o.maxMemory != "" {
-		b, err := config.ParseSize(o.maxMemory)
-		if err != nil {
-			return s, fmt.Errorf("--max-memory-restart %q: %v; give a size like 200M or 1G: %w", o.maxMemory, err, api.ErrInvalid)
-		}
-		s.MaxMemoryRestart = b
-	}
-	if o.interpArgs != "" {
-		args, err := config.SplitArgs(o.interpArgs)
-		if err != nil {
-			return s, fmt.Errorf("--interpreter-args %q: %v: %w", o.interpArgs, err, api.ErrInvalid)
-		}
-		s.InterpreterArgs = args
+	if err := ov.Apply(&s); err != nil {
+		return s, err
 	}
 	if err := config.Resolve(&s); err != nil {
 		return s, err
