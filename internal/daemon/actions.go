@@ -18,6 +18,9 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	if req.UpdateEnv && req.Env == nil {
+		return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
+	}
 	procs, err := d.table.selectProcs(req.Selectors)
 	if err != nil {
 		return err
@@ -29,15 +32,7 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 	case api.ActionRestart:
 		do = func(p *supervise.Proc) error { return d.restartWithEnv(p, req) }
 	case api.ActionReload:
-		if req.UpdateEnv && req.Env == nil {
-			return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
-		}
-		err := d.reload(procs, req)
-		resp := api.ActionResponse{Processes: d.snapshots(procs, false, false)}
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, resp)
+		// Reload works app by app (one instance at a time), not per process.
 	case api.ActionDelete:
 		do = func(p *supervise.Proc) error {
 			err := p.Delete()
@@ -52,15 +47,15 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return fmt.Errorf("unknown action %q; use stop, restart, reload, delete, reset or flush: %w", req.Action, api.ErrInvalid)
 	}
-	if req.UpdateEnv && req.Env == nil {
-		return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
+	if do != nil {
+		err = each(procs, do)
+	} else {
+		err = d.reload(procs, req)
 	}
-	err = each(procs, do)
-	resp := api.ActionResponse{Processes: d.snapshots(procs, false, false)}
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, resp)
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
 }
 
 // restartWithEnv restarts p; with UpdateEnv its environment is replaced by
@@ -88,6 +83,19 @@ func each(procs []*supervise.Proc, do func(*supervise.Proc) error) error {
 	return errors.Join(errs...)
 }
 
+// actOn runs do on every process sels selects, at once, and answers with
+// them as they are after it.
+func (d *Daemon) actOn(w http.ResponseWriter, sels []string, do func(*supervise.Proc) error) error {
+	procs, err := d.table.selectProcs(sels)
+	if err != nil {
+		return err
+	}
+	if err := each(procs, do); err != nil {
+		return err
+	}
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+}
+
 func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	var req api.SignalRequest
 	if err := decode(w, r, &req); err != nil {
@@ -97,14 +105,7 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	procs, err := d.table.selectProcs(req.Selectors)
-	if err != nil {
-		return err
-	}
-	if err := each(procs, func(p *supervise.Proc) error { return p.Signal(sig) }); err != nil {
-		return err
-	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error { return p.Signal(sig) })
 }
 
 func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
@@ -114,10 +115,6 @@ func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(req.Data) == 0 {
 		return fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
-	}
-	procs, err := d.table.selectProcs(req.Selectors)
-	if err != nil {
-		return err
 	}
 	topic := req.Topic
 	if topic == "" {
@@ -129,13 +126,9 @@ func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
 		Data  json.RawMessage `json:"data"`
 		ID    int             `json:"id"`
 	}
-	err = each(procs, func(p *supervise.Proc) error {
+	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error {
 		return p.SendMessage(packet{"process:msg", topic, req.Data, p.PMID()})
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
 }
 
 func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
@@ -143,14 +136,7 @@ func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.table.selectProcs(req.Selectors)
-	if err != nil {
-		return err
-	}
-	if err := each(procs, func(p *supervise.Proc) error { return p.WriteStdin(req.Line) }); err != nil {
-		return err
-	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error { return p.WriteStdin(req.Line) })
 }
 
 // snapshots reports procs in jlist shape; with usage, online processes get
