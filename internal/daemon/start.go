@@ -161,7 +161,7 @@ func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*sup
 	}
 	used := make(map[int]bool, s.Instances)
 	for _, p := range kept {
-		used[p.Snapshot().Env.InstanceIndex] = true
+		used[p.Index()] = true
 	}
 	first := d.table.reserve(missing)
 	added = make([]*supervise.Proc, 0, missing)

@@ -122,6 +122,9 @@ func New(o Options) *Proc {
 // PMID is the process's id.
 func (p *Proc) PMID() int { return p.o.PMID }
 
+// Index is the instance index (the value of the instance variable).
+func (p *Proc) Index() int { return p.o.Index }
+
 // Spec returns a copy of the current spec.
 func (p *Proc) Spec() api.AppSpec {
 	p.mu.Lock()
@@ -169,7 +172,7 @@ func (p *Proc) Start() error {
 	if p.deleted {
 		p.mu.Unlock()
 		p.op.Unlock()
-		return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
+		return p.deletedErrLocked()
 	}
 	if p.run != nil {
 		p.mu.Unlock()
@@ -184,6 +187,11 @@ func (p *Proc) Start() error {
 		return err
 	}
 	return p.awaitReady()
+}
+
+// deletedErrLocked is the error of an operation on a deleted process.
+func (p *Proc) deletedErrLocked() error {
+	return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
 }
 
 // awaitReady waits, outside p.op, for the current run of an app that asked
@@ -229,7 +237,7 @@ func (p *Proc) restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) er
 	p.mu.Lock()
 	if p.deleted {
 		p.mu.Unlock()
-		return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
+		return p.deletedErrLocked()
 	}
 	if spec != nil {
 		p.o.Spec = *spec

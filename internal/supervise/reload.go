@@ -27,7 +27,7 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 	if p.deleted {
 		p.mu.Unlock()
 		p.op.Unlock()
-		return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
+		return p.deletedErrLocked()
 	}
 	old := p.run
 	prev := p.o.Spec
