@@ -1,6 +1,10 @@
 package api
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
 
 // Error classes. Every error the daemon returns is one of these, wrapped with
 // context that names the app or the input ("app \"api\" not found; ...").
@@ -34,4 +38,53 @@ type ErrorBody struct {
 type ErrorInfo struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// classes maps each error class to its HTTP status and wire code, in the
+// order they are tested.
+var classes = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{ErrNotFound, http.StatusNotFound, CodeNotFound},
+	{ErrInvalid, http.StatusBadRequest, CodeInvalid},
+	{ErrConflict, http.StatusConflict, CodeConflict},
+	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
+	{ErrInternal, http.StatusInternalServerError, CodeInternal},
+}
+
+// StatusOf returns the HTTP status and wire code of err's class; an error
+// of no class is internal.
+func StatusOf(err error) (status int, code string) {
+	for _, c := range classes {
+		if errors.Is(err, c.err) {
+			return c.status, c.code
+		}
+	}
+	return http.StatusInternalServerError, CodeInternal
+}
+
+// ClassOf returns the error class of a wire code; an unknown code is
+// internal.
+func ClassOf(code string) error {
+	for _, c := range classes {
+		if c.code == code {
+			return c.err
+		}
+	}
+	return ErrInternal
+}
+
+// Message is err's text for people: without the class suffix that %w
+// wrapping leaves ("app \"x\" not found; ...: not found"), since the class
+// travels as the code or the exit status.
+func Message(err error) string {
+	msg := err.Error()
+	for _, c := range classes {
+		if errors.Is(err, c.err) {
+			return strings.TrimSuffix(msg, ": "+c.err.Error())
+		}
+	}
+	return msg
 }

@@ -53,7 +53,7 @@ type Client struct {
 
 // DefaultHome is $TEND_HOME, else ~/.tend.
 func DefaultHome() string {
-	if h := os.Getenv("TEND_HOME"); h != "" {
+	if h := os.Getenv(api.EnvHome); h != "" {
 		return h
 	}
 	home, err := os.UserHomeDir()
@@ -75,7 +75,7 @@ func New(opts Options) *Client {
 		opts.StartTimeout = 10 * time.Second
 	}
 	c := &Client{opts: opts}
-	sock := filepath.Join(opts.Home, "tend.sock")
+	sock := api.Home(opts.Home).Socket()
 	c.http = &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -101,19 +101,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap maps the wire code back to its class.
-func (e *Error) Unwrap() error {
-	switch e.Code {
-	case api.CodeNotFound:
-		return api.ErrNotFound
-	case api.CodeInvalid:
-		return api.ErrInvalid
-	case api.CodeConflict:
-		return api.ErrConflict
-	case api.CodeUnavailable:
-		return api.ErrUnavailable
-	}
-	return api.ErrInternal
-}
+func (e *Error) Unwrap() error { return api.ClassOf(e.Code) }
 
 // ErrNoDaemon is returned when no daemon answers and AutoStart is off.
 var ErrNoDaemon = errors.New("no tend daemon is running")

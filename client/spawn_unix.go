@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +26,7 @@ func (c *Client) ensureDaemon(ctx context.Context) error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return fmt.Errorf("create tend home %s: %v: %w", home, err, api.ErrUnavailable)
 	}
-	lock, err := os.OpenFile(filepath.Join(home, "daemon.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the daemon start lock in %s: %v: %w", home, err, api.ErrUnavailable)
 	}
@@ -45,7 +44,7 @@ func (c *Client) ensureDaemon(ctx context.Context) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("the tend daemon (pid %d) is alive but does not answer on %s; stop it with \"kill %d\" and retry: %w", pid, filepath.Join(home, "tend.sock"), pid, api.ErrUnavailable)
+		return fmt.Errorf("the tend daemon (pid %d) is alive but does not answer on %s; stop it with \"kill %d\" and retry: %w", pid, api.Home(home).Socket(), pid, api.ErrUnavailable)
 	}
 	return c.spawn(ctx)
 }
@@ -96,7 +95,7 @@ func (c *Client) waitAnswer(ctx context.Context, timeout time.Duration) bool {
 
 // livePid returns the pid of a daemon that holds the lock on tend.pid, or 0.
 func (c *Client) livePid() int {
-	path := filepath.Join(c.opts.Home, "tend.pid")
+	path := api.Home(c.opts.Home).Pid()
 	f, err := os.Open(path)
 	if err != nil {
 		return 0
@@ -122,9 +121,9 @@ func (c *Client) spawn(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("find the tend binary to start the daemon: %v: %w", err, api.ErrUnavailable)
 		}
-		argv = []string{exe, "daemon"}
+		argv = []string{exe, api.DaemonArg}
 	}
-	logPath := filepath.Join(home, "tend.log")
+	logPath := api.Home(home).Log()
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open %s: %v: %w", logPath, err, api.ErrUnavailable)
@@ -140,7 +139,7 @@ func (c *Client) spawn(ctx context.Context) error {
 		return err
 	}
 	defer rd.Close()
-	env := append(os.Environ(), "TEND_HOME="+home, "TEND_READY_FD=3")
+	env := append(os.Environ(), api.EnvHome+"="+home, api.EnvReadyFD+"=3")
 	proc, err := os.StartProcess(argv[0], argv, &os.ProcAttr{
 		Dir:   "/",
 		Env:   env,

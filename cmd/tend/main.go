@@ -5,14 +5,23 @@ package main
 import (
 	"os"
 
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 	"github.com/tendpm/tend/internal/cli"
+	"github.com/tendpm/tend/internal/daemon"
 	"github.com/tendpm/tend/internal/sockets"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == sockets.ShimArg {
-		// Between fork and an app's exec: set LISTEN_PID, then become the app.
-		sockets.RunShim(os.Args[2:])
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case sockets.ShimArg:
+			// Between fork and an app's exec: set LISTEN_PID, then become the app.
+			sockets.RunShim(os.Args[2:])
+		case api.DaemonArg:
+			// The daemon skips the command tree: it starts as fast as it can.
+			os.Exit(daemon.Main(client.DefaultHome()))
+		}
 	}
 	os.Exit(int(cli.Main()))
 }

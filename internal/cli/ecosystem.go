@@ -13,6 +13,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // fileOptions are the flags of commands that can act on an ecosystem file.
@@ -324,9 +325,9 @@ func (o *startOptions) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 			continue
 		}
 		switch {
-		case p.flag == "log" && p.val == config.CombinedLogDefault:
+		case p.flag == "log" && p.val == spec.CombinedLogDefault:
 			ov[p.key] = true // -l without a path: the default combined log
-		case p.val == "" || disabledPath(p.val):
+		case p.val == "" || api.LogDisabled(p.val):
 			ov[p.key] = p.val
 		default:
 			abs, err := filepath.Abs(p.val)

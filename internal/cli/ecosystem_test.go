@@ -11,6 +11,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // TestOverlayFlags: every start flag the user gives becomes an overlay key
@@ -43,7 +44,7 @@ func TestOverlayFlags(t *testing.T) {
 	want := api.AppSpec{
 		Name: "api", Namespace: "ns", Cwd: "/srv", Instances: 3, Interpreter: "python3",
 		InterpreterArgs: []string{"-u", "-X", "dev"}, Force: true, OutFile: "NULL", ErrorFile: "/tmp/err.log",
-		LogFile: config.CombinedLogDefault, PidFile: "/tmp/api.pid", MergeLogs: &yes, DisableLogs: true,
+		LogFile: spec.CombinedLogDefault, PidFile: "/tmp/api.pid", MergeLogs: &yes, DisableLogs: true,
 		Autorestart: &no, Autostart: &no, Treekill: &no, MaxRestarts: ptr(3), MinUptime: ptr(2000),
 		RestartDelay: 100, ExpBackoffRestartDelay: 50, StopExitCodes: []int{0, 2}, KillSignal: "SIGTERM",
 		KillTimeout: ptr(5000), ListenTimeout: ptr(800), WaitReady: true, ShutdownWithMessage: true,

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
-	"github.com/tendpm/tend/internal/daemon"
 )
 
 // ExitCode is the process exit status of a command.
@@ -107,15 +105,6 @@ type silentError struct{ error }
 
 // Main runs the tend command line with os.Args and returns the exit code.
 func Main() ExitCode {
-	if len(os.Args) > 1 && os.Args[1] == "daemon" {
-		// Skip building the command tree: the daemon starts as fast as it can.
-		if err := daemon.Run(client.DefaultHome()); err != nil {
-			daemon.ReportStartFailure(err)
-			fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
-			return ExitError
-		}
-		return ExitOK
-	}
 	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Color: isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""}
 	env := &Env{IO: streams, Home: client.DefaultHome(), ctx: context.Background()}
 	return Run(env, os.Args[1:])
@@ -159,13 +148,7 @@ func errorText(err error) string {
 	if errors.As(err, &ce) {
 		return ce.Message
 	}
-	msg := err.Error()
-	for _, class := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrConflict, api.ErrUnavailable, api.ErrInternal} {
-		if errors.Is(err, class) {
-			return strings.TrimSuffix(msg, ": "+class.Error())
-		}
-	}
-	return msg
+	return api.Message(err)
 }
 
 // NewRootCmd builds the command tree. The flags of start and startOr* are
@@ -213,7 +196,6 @@ func NewRootCmd(env *Env) *cobra.Command {
 		newPingCmd(env),
 		newKillCmd(env),
 		newUpdateCmd(env),
-		newDaemonCmd(env),
 	)
 	return root
 }
@@ -221,16 +203,4 @@ func NewRootCmd(env *Env) *cobra.Command {
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
-}
-
-func newDaemonCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:    "daemon",
-		Short:  "Run the daemon in the foreground (started for you when needed)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return daemon.Run(env.Home)
-		},
-	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
-	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // startOptions are start's flags, PM2's names.
@@ -187,13 +187,11 @@ func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) 
 	if err := ov.Apply(&s); err != nil {
 		return s, err
 	}
-	if err := config.Resolve(&s); err != nil {
+	if err := spec.Resolve(&s); err != nil {
 		return s, err
 	}
 	return s, nil
 }
-
-func disabledPath(p string) bool { return p == "NULL" || p == "/dev/null" }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -207,6 +205,6 @@ func environ() map[string]string {
 		}
 	}
 	// Variables tend sets for the CLI only must not leak into apps.
-	delete(m, "TEND_READY_FD")
+	delete(m, api.EnvReadyFD)
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // The attribute table: every key an app may carry, with PM2's aliases.
@@ -233,7 +234,7 @@ var attrTable = []attrSpec{
 		if s == "" {
 			return nil
 		}
-		if _, err := ParseSignal(s); err != nil {
+		if _, err := spec.ParseSignal(s); err != nil {
 			return a.fail(v, "%s", trimClass(err))
 		}
 		a.spec.KillSignal = s
@@ -396,10 +397,10 @@ func decodeInstances(a *appBuild, v *node) error {
 		if v.n != math.Trunc(v.n) || math.IsInf(v.n, 0) || math.IsNaN(v.n) || math.Abs(v.n) > 1e6 {
 			return a.fail(v, "%s is not a whole number; use a count like 4, 0 or \"max\" for one per CPU, or -1 for all CPUs but one", jsNumber(v.n))
 		}
-		a.spec.Instances = InstancesFromInt(int(v.n))
+		a.spec.Instances = spec.InstancesFromInt(int(v.n))
 		return nil
 	case kString:
-		n, err := ParseInstances(v.s)
+		n, err := spec.ParseInstances(v.s)
 		if err != nil {
 			return a.fail(v, "%s", trimClass(err))
 		}

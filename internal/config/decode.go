@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // decoder turns a parsed file into app specs: it finds the apps, reads
@@ -19,7 +20,7 @@ type decoder struct {
 	baseEnv  map[string]string
 	deploy   *node
 	warnings []Warning
-	cache    *resolveCache
+	cache    *spec.Resolver
 	// unselected are the names of the apps --only left out.
 	unselected []string
 }
@@ -173,7 +174,7 @@ func (d *decoder) readApp(i int, obj *node) (*appBuild, error) {
 	} else {
 		for _, k := range []string{"script", "exec", "cmd", "command"} {
 			if s := obj.get(k); s != nil && s.kind == kString && strings.TrimSpace(s.s) != "" {
-				a.label = defaultName(s.s)
+				a.label = spec.DefaultName(s.s)
 				break
 			}
 		}
@@ -224,7 +225,7 @@ func (d *decoder) readApp(i int, obj *node) (*appBuild, error) {
 	}
 	a.fileName = a.spec.Name
 	if a.fileName == "" && a.spec.Script != "" {
-		a.fileName = defaultName(a.spec.Script)
+		a.fileName = spec.DefaultName(a.spec.Script)
 	}
 	return a, nil
 }
@@ -340,14 +341,14 @@ func (a *appBuild) finish() error {
 	}
 	a.spec.Env = a.buildEnv()
 	if a.spec.Name == "" {
-		a.spec.Name = defaultName(a.spec.Script)
+		a.spec.Name = spec.DefaultName(a.spec.Script)
 	}
 	if _, named := ov["name"]; !named {
 		a.spec.Name = a.fullName(a.spec.Name)
 	}
 	a.label = a.spec.Name
 	if a.combinedLog && a.spec.LogFile == "" {
-		a.spec.LogFile = CombinedLogDefault
+		a.spec.LogFile = spec.CombinedLogDefault
 	}
 	// PM2's rule: a relative cwd is relative to the CLI's directory, and
 	// no cwd means the CLI's directory.
@@ -365,7 +366,7 @@ func (a *appBuild) finish() error {
 	if d.opts.SkipResolve {
 		return nil
 	}
-	if err := resolve(&a.spec, d.cache); err != nil {
+	if err := d.cache.Resolve(&a.spec); err != nil {
 		return a.d.errAt(a.obj.pos, a.label, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // LoadOptions say how to read an ecosystem file: what the command line
@@ -235,7 +236,7 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 	if path == "" {
 		path = "-"
 	}
-	d := &decoder{file: display, opts: opts, baseEnv: env, cache: newResolveCache()}
+	d := &decoder{file: display, opts: opts, baseEnv: env, cache: &spec.Resolver{}}
 	apps, err := d.decode(root)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // Overlay holds the attributes given as command-line flags, keyed by PM2
@@ -57,7 +58,7 @@ func (o Overlay) Apply(s *api.AppSpec) error {
 		a.spec.Env["PORT"] = a.port
 	}
 	if a.combinedLog && a.spec.LogFile == "" {
-		a.spec.LogFile = CombinedLogDefault
+		a.spec.LogFile = spec.CombinedLogDefault
 	}
 	*s = a.spec
 	return nil

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
@@ -61,11 +61,11 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 // restartWithEnv restarts p; with UpdateEnv its environment is replaced by
 // the one sent (PM2 merges, so removed variables linger: PM2 #3486).
 func (d *Daemon) restartWithEnv(p *supervise.Proc, req api.ActionRequest) error {
-	spec, err := d.specWithEnv(p, req)
+	app, err := d.specWithEnv(p, req)
 	if err != nil {
 		return err
 	}
-	return d.restart(p, spec)
+	return d.restart(p, app)
 }
 
 // each runs do on every process at once and joins the errors.
@@ -101,7 +101,7 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	sig, err := config.ParseSignal(req.Signal)
+	sig, err := spec.ParseSignal(req.Signal)
 	if err != nil {
 		return err
 	}

@@ -3,21 +3,23 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
 // setFor returns the socket Set of app s, binding its declared addresses
 // the first time (an address in use fails here, before anything starts).
 // Apps that share no sockets get nil.
-func (d *Daemon) setFor(s *api.AppSpec) (*sockets.Set, error) {
+func (d *Daemon) setFor(app *spec.App) (*sockets.Set, error) {
+	s := &app.Spec
 	if !supervise.SharesSockets(s) {
 		return nil, nil
 	}
@@ -26,15 +28,7 @@ func (d *Daemon) setFor(s *api.AppSpec) (*sockets.Set, error) {
 	if set := d.sets[s.Name]; set != nil {
 		return set, nil
 	}
-	addrs := make([]sockets.Addr, 0, len(s.Listen))
-	for _, l := range s.Listen {
-		a, err := sockets.ParseAddr(l)
-		if err != nil {
-			return nil, fmt.Errorf("app %q: %w", s.Name, err)
-		}
-		addrs = append(addrs, a)
-	}
-	set, err := d.pool.NewSet(s.Name, addrs)
+	set, err := d.pool.NewSet(s.Name, app.Addrs)
 	if err != nil {
 		return nil, fmt.Errorf("app %q: %w", s.Name, err)
 	}
@@ -83,16 +77,12 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 		go func() {
 			defer wg.Done()
 			procs := byApp[name]
-			var spec *api.AppSpec
-			if req.UpdateEnv {
-				s, err := d.specWithEnv(procs[0], req)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				spec = s
+			app, err := d.specWithEnv(procs[0], req)
+			if err != nil {
+				errs[i] = err
+				return
 			}
-			errs[i] = d.reloadApp(procs, spec, req.Parallel)
+			errs[i] = d.reloadApp(procs, app, req.Parallel)
 		}()
 	}
 	wg.Wait()
@@ -101,17 +91,23 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 
 // reloadApp replaces an app's instances, parallel at a time, on spec when
 // it is not nil. An app that shares no sockets restarts instead.
-func (d *Daemon) reloadApp(procs []*supervise.Proc, spec *api.AppSpec, parallel int) error {
+func (d *Daemon) reloadApp(procs []*supervise.Proc, app *spec.App, parallel int) error {
 	if len(procs) == 0 {
 		return nil
 	}
 	if !procs[0].Graceful() {
-		return each(procs, func(p *supervise.Proc) error { return d.restart(p, spec) })
+		return each(procs, func(p *supervise.Proc) error { return d.restart(p, app) })
 	}
 	parallel = max(parallel, 1)
 	for start := 0; start < len(procs); start += parallel {
 		batch := procs[start:min(start+parallel, len(procs))]
-		if err := each(batch, func(p *supervise.Proc) error { return p.Reload(spec) }); err != nil {
+		if err := each(batch, func(p *supervise.Proc) error {
+			if app == nil {
+				return p.Reload(nil)
+			}
+			cfg := d.config(*app, p.PMID(), p.Set())
+			return p.Reload(&cfg)
+		}); err != nil {
 			return err
 		}
 	}
@@ -121,19 +117,17 @@ func (d *Daemon) reloadApp(procs []*supervise.Proc, spec *api.AppSpec, parallel 
 // specWithEnv is p's spec with the environment the request replaces, or
 // nil when it replaces nothing. The spec is resolved again (PATH may move
 // the interpreter).
-func (d *Daemon) specWithEnv(p *supervise.Proc, req api.ActionRequest) (*api.AppSpec, error) {
+func (d *Daemon) specWithEnv(p *supervise.Proc, req api.ActionRequest) (*spec.App, error) {
 	if !req.UpdateEnv {
 		return nil, nil
 	}
 	s := p.Spec()
-	s.Env = make(map[string]string, len(req.Env))
-	for k, v := range req.Env {
-		s.Env[k] = v
-	}
-	if err := config.Resolve(&s); err != nil {
+	s.Env = maps.Clone(req.Env)
+	app, err := spec.Prepare(s)
+	if err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return &app, nil
 }
 
 func (d *Daemon) lockReload(names []string, force bool) error {
@@ -178,9 +172,9 @@ func (d *Daemon) handleScale(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("scale %s %s: %w", req.Name, req.Instances, err)
 	}
-	s := ps[0].Spec()
-	s.Instances = target
-	kept, added, err := d.resize(s, ps)
+	app := ps[0].App()
+	app.Spec.Instances = target
+	kept, added, err := d.resize(app, ps)
 	resp := api.ActionResponse{Processes: d.snapshots(append(kept, added...), false, false)}
 	if err != nil {
 		return err
@@ -201,8 +195,8 @@ func scaleTarget(arg string, current int) (int, error) {
 	switch {
 	case target < 1:
 		return 0, fmt.Errorf("that leaves %d instances; at least one must remain (tend stop or tend delete for none): %w", target, api.ErrInvalid)
-	case target > config.MaxInstances:
-		return 0, fmt.Errorf("%d instances is more than tend runs for one app (%d): %w", target, config.MaxInstances, api.ErrInvalid)
+	case target > spec.MaxInstances:
+		return 0, fmt.Errorf("%d instances is more than tend runs for one app (%d): %w", target, spec.MaxInstances, api.ErrInvalid)
 	}
 	return target, nil
 }

@@ -28,18 +28,6 @@ import (
 	"github.com/tendpm/tend/internal/supervise"
 )
 
-// Files in $TEND_HOME.
-const (
-	SocketName = "tend.sock"
-	PidName    = "tend.pid"
-	LogName    = "tend.log"
-	LockName   = "daemon.lock"
-)
-
-// EnvReadyFD names the fd on which a starting daemon reports that it
-// listens: it writes "ok\n" or an error line, then closes it.
-const EnvReadyFD = "TEND_READY_FD"
-
 // Daemon is the running daemon.
 type Daemon struct {
 	home      string
@@ -79,6 +67,10 @@ type Daemon struct {
 
 	trim trimmer
 
+	// pumps counts the apps' log pumps: before it exits, the daemon lets
+	// them write what the apps printed last.
+	pumps sync.WaitGroup
+
 	// noSpawn makes start add apps without running them (fuzzing the API
 	// must not run whatever a random body names).
 	noSpawn bool
@@ -91,7 +83,7 @@ func Run(home string) error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return err
 	}
-	for _, dir := range []string{"logs", "pids"} {
+	for _, dir := range []string{api.LogsDir, api.PidsDir} {
 		if err := os.MkdirAll(filepath.Join(home, dir), 0o755); err != nil {
 			return err
 		}
@@ -99,7 +91,7 @@ func Run(home string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
 
-	pidFile, err := lockPidFile(filepath.Join(home, PidName))
+	pidFile, err := lockPidFile(api.Home(home).Pid())
 	if err != nil {
 		return err
 	}
@@ -154,8 +146,8 @@ loop:
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
 	d.removeSocket()
-	supervise.WaitPumps(3 * time.Second)
-	_ = os.Remove(filepath.Join(home, PidName))
+	waitGroup(&d.pumps, 3*time.Second)
+	_ = os.Remove(api.Home(home).Pid())
 	log.Info("daemon stopped")
 	return nil
 }
@@ -187,7 +179,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 // initCluster prepares what cluster mode needs: the run directory for
 // notify sockets and the Node preload, and the path of this binary.
 func (d *Daemon) initCluster() error {
-	d.runDir = filepath.Join(d.home, "run")
+	d.runDir = api.Home(d.home).Path(api.RunDir)
 	if err := os.MkdirAll(d.runDir, 0o700); err != nil {
 		return err
 	}
@@ -204,18 +196,26 @@ func (d *Daemon) initCluster() error {
 
 // reportReady tells the CLI that started this daemon how the start went.
 func reportReady(msg string) {
-	fd, err := strconv.Atoi(os.Getenv(EnvReadyFD))
+	fd, err := strconv.Atoi(os.Getenv(api.EnvReadyFD))
 	if err != nil || fd < 3 {
 		return
 	}
-	os.Unsetenv(EnvReadyFD)
+	os.Unsetenv(api.EnvReadyFD)
 	f := os.NewFile(uintptr(fd), "ready")
 	_, _ = io.WriteString(f, msg+"\n")
 	f.Close()
 }
 
-// ReportStartFailure tells a waiting CLI why the daemon could not start.
-func ReportStartFailure(err error) { reportReady("error: " + err.Error()) }
+// Main runs the daemon in home (tend daemon) and returns its exit status.
+// A CLI waiting for it to listen hears why it could not start.
+func Main(home string) int {
+	if err := Run(home); err != nil {
+		reportReady("error: " + err.Error())
+		fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
+		return 1
+	}
+	return 0
+}
 
 // lockPidFile takes an exclusive lock on the pid file for the daemon's
 // whole life: clients test the lock to know whether a daemon is alive, and a
@@ -248,7 +248,7 @@ func trimSpace(b []byte) string {
 	return string(b)
 }
 
-func (d *Daemon) socketPath() string { return filepath.Join(d.home, SocketName) }
+func (d *Daemon) socketPath() string { return api.Home(d.home).Socket() }
 
 // listen binds the API socket. The caller holds the pid-file lock, so a
 // socket file already there belongs to a dead daemon and is removed.
@@ -328,5 +328,21 @@ func (d *Daemon) reopenLogs() {
 		if err := p.ReopenLogs(); err != nil {
 			d.log.Error("reopen logs", "app", p.Name(), "err", err)
 		}
+	}
+}
+
+// waitGroup waits up to timeout for wg. A log pipe stays open while any
+// process holds its write end, so a daemonized grandchild can hold a pump
+// forever: hence the timeout.
+func waitGroup(wg *sync.WaitGroup, timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
 	}
 }

@@ -2,11 +2,9 @@ package daemon
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/tendpm/tend/api"
 )
@@ -65,33 +63,10 @@ func (d *Daemon) Handler() http.Handler {
 // writeError renders err as {"error":{"code","message"}} with the status
 // of its class.
 func writeError(w http.ResponseWriter, err error) {
-	status, code := http.StatusInternalServerError, api.CodeInternal
-	switch {
-	case errors.Is(err, api.ErrNotFound):
-		status, code = http.StatusNotFound, api.CodeNotFound
-	case errors.Is(err, api.ErrInvalid):
-		status, code = http.StatusBadRequest, api.CodeInvalid
-	case errors.Is(err, api.ErrConflict):
-		status, code = http.StatusConflict, api.CodeConflict
-	case errors.Is(err, api.ErrUnavailable):
-		status, code = http.StatusServiceUnavailable, api.CodeUnavailable
-	}
+	status, code := api.StatusOf(err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorInfo{Code: code, Message: message(err)}})
-}
-
-// message strips the class suffix that %w wrapping leaves ("...: not
-// found"): the class travels as the code.
-func message(err error) string {
-	msg := err.Error()
-	for _, class := range []error{api.ErrNotFound, api.ErrInvalid, api.ErrConflict, api.ErrUnavailable, api.ErrInternal} {
-		if errors.Is(err, class) {
-			msg = strings.TrimSuffix(msg, ": "+class.Error())
-			break
-		}
-	}
-	return msg
+	_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorInfo{Code: code, Message: api.Message(err)}})
 }
 
 func writeJSON(w http.ResponseWriter, v any) error {

@@ -6,13 +6,10 @@ import (
 	"strings"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
-
-// disabledLog reports whether a configured log path means "do not write".
-func disabledLog(p string) bool { return p == "NULL" || p == "/dev/null" }
 
 // withID inserts -<pmid> before a path's extension (PM2's rule for apps
 // whose instances do not merge their logs): web-out.log -> web-out-3.log.
@@ -23,24 +20,24 @@ func withID(path string, pmid int) string {
 
 // logPaths computes where an instance's output goes.
 func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPaths) {
-	name := config.FileName(s.Name)
+	name := spec.FileName(s.Name)
 	out, errp, comb := s.OutFile, s.ErrorFile, s.LogFile
 	if out == "" {
-		out = filepath.Join(d.home, "logs", name+"-out.log")
+		out = api.Home(d.home).Path(api.LogsDir, name+"-out.log")
 	}
 	if errp == "" {
-		errp = filepath.Join(d.home, "logs", name+"-error.log")
+		errp = api.Home(d.home).Path(api.LogsDir, name+"-error.log")
 	}
-	if comb == config.CombinedLogDefault {
-		comb = filepath.Join(d.home, "logs", name+".log")
+	if comb == spec.CombinedLogDefault {
+		comb = api.Home(d.home).Path(api.LogsDir, name+".log")
 	}
 	split := s.MergeLogs != nil && !*s.MergeLogs
 	resolve := func(p string) (file, shown string) {
 		switch {
 		case p == "":
 			return "", ""
-		case s.DisableLogs || disabledLog(p):
-			return "", "/dev/null"
+		case s.DisableLogs || api.LogDisabled(p):
+			return "", api.LogDevNull
 		case split:
 			p = withID(p, pmid)
 		}
@@ -59,5 +56,5 @@ func (d *Daemon) pidPath(s *api.AppSpec, pmid int) string {
 	if s.PidFile != "" {
 		return withID(s.PidFile, pmid)
 	}
-	return filepath.Join(d.home, "pids", config.FileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
+	return api.Home(d.home).Path(api.PidsDir, spec.FileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
 }

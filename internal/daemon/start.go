@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
@@ -29,17 +29,19 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 	if len(req.Apps) == 0 {
 		return api.StartResponse{}, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
 	}
-	specs := make([]api.AppSpec, len(req.Apps))
+	apps := make([]spec.App, len(req.Apps))
 	seen := map[string]bool{}
+	var r spec.Resolver
 	for i, s := range req.Apps {
-		if err := config.Resolve(&s); err != nil {
+		app, err := r.Prepare(s)
+		if err != nil {
 			return api.StartResponse{}, err
 		}
-		if seen[s.Name] {
-			return api.StartResponse{}, fmt.Errorf("app %q is given twice; names must be unique: %w", s.Name, api.ErrInvalid)
+		if seen[app.Spec.Name] {
+			return api.StartResponse{}, fmt.Errorf("app %q is given twice; names must be unique: %w", app.Spec.Name, api.ErrInvalid)
 		}
-		seen[s.Name] = true
-		specs[i] = s
+		seen[app.Spec.Name] = true
+		apps[i] = app
 	}
 
 	d.startMu.Lock()
@@ -50,8 +52,9 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 	// file is the truth); otherwise a stopped or errored app of the same
 	// name and script is restarted, and a running one is refused unless the
 	// spec forces a second copy.
-	existing := make([][]*supervise.Proc, len(specs))
-	for i, s := range specs {
+	existing := make([][]*supervise.Proc, len(apps))
+	for i, app := range apps {
+		s := &app.Spec
 		ps := d.table.byName(s.Name)
 		if len(ps) == 0 || req.Update {
 			existing[i] = ps
@@ -81,18 +84,19 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 		resp.Processes = d.snapshots(touched, false, false)
 		return resp, err
 	}
-	for i, s := range specs {
+	for i, app := range apps {
+		s := &app.Spec
 		ps := existing[i]
 		switch {
 		case len(ps) == 0:
-			created, err := d.create(s)
+			created, err := d.create(app)
 			touched = append(touched, created...)
 			if err != nil {
 				return done(err)
 			}
 		case req.Update:
 			resp.Restarted = append(resp.Restarted, s.Name)
-			kept, err := d.update(s, ps, req.Reload)
+			kept, err := d.update(app, ps, req.Reload)
 			touched = append(touched, kept...)
 			if err != nil {
 				return done(err)
@@ -115,17 +119,17 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 // instances kept restart on s, or with reload are replaced one at a time
 // (gracefully when the app shares sockets). It returns the app's instances
 // after the change.
-func (d *Daemon) update(s api.AppSpec, ps []*supervise.Proc, reload bool) ([]*supervise.Proc, error) {
-	kept, added, err := d.resize(s, ps)
+func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool) ([]*supervise.Proc, error) {
+	kept, added, err := d.resize(app, ps)
 	all := append(kept, added...)
 	if err != nil {
 		return all, err
 	}
 	if reload {
-		return all, d.reloadApp(kept, &s, 1)
+		return all, d.reloadApp(kept, &app, 1)
 	}
 	for _, p := range kept {
-		if err := d.restart(p, &s); err != nil {
+		if err := d.restart(p, &app); err != nil {
 			return all, err
 		}
 	}
@@ -137,7 +141,8 @@ func (d *Daemon) update(s api.AppSpec, ps []*supervise.Proc, reload bool) ([]*su
 // scale does); missing instances are added on spec s with new ids and the
 // smallest instance indexes free (PM2 reuses the holes scaling down
 // leaves), and started. It returns the instances kept and those added.
-func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*supervise.Proc, err error) {
+func (d *Daemon) resize(app spec.App, ps []*supervise.Proc) (kept, added []*supervise.Proc, err error) {
+	s := &app.Spec
 	kept = ps
 	if surplus := len(ps) - s.Instances; surplus > 0 {
 		gone := ps[:surplus]
@@ -155,7 +160,7 @@ func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*sup
 	if missing <= 0 {
 		return kept, nil, nil
 	}
-	set, err := d.setFor(&s)
+	set, err := d.setFor(&app)
 	if err != nil {
 		return kept, nil, err
 	}
@@ -171,7 +176,7 @@ func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*sup
 			index++
 		}
 		used[index] = true
-		p := d.newProc(s, first+i, index, set)
+		p := d.newProc(app, first+i, index, set)
 		d.table.add(p)
 		added = append(added, p)
 	}
@@ -183,15 +188,16 @@ func (d *Daemon) resize(s api.AppSpec, ps []*supervise.Proc) (kept, added []*sup
 
 // create adds the instances of a new app to the table and starts them
 // (unless autostart is off).
-func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
-	set, err := d.setFor(&s)
+func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
+	s := &app.Spec
+	set, err := d.setFor(&app)
 	if err != nil {
 		return nil, err
 	}
 	first := d.table.reserve(s.Instances)
 	procs := make([]*supervise.Proc, 0, s.Instances)
 	for i := 0; i < s.Instances; i++ {
-		p := d.newProc(s, first+i, i, set)
+		p := d.newProc(app, first+i, i, set)
 		d.table.add(p)
 		procs = append(procs, p)
 	}
@@ -206,35 +212,37 @@ func (d *Daemon) create(s api.AppSpec) ([]*supervise.Proc, error) {
 	return procs, nil
 }
 
-func (d *Daemon) newProc(s api.AppSpec, pmid, index int, set *sockets.Set) *supervise.Proc {
-	files, paths := d.logPaths(&s, pmid)
+func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
 	return supervise.New(supervise.Options{
 		PMID:    pmid,
 		Index:   index,
-		Spec:    s,
-		Files:   files,
-		Paths:   paths,
-		PidFile: d.pidPath(&s, pmid),
+		Config:  d.config(app, pmid, set),
 		Env:     map[string]string{"TEND_HOME": d.home},
 		Reaper:  d.reaper,
 		Hub:     d.hub,
+		Pumps:   &d.pumps,
 		Notify:  d.notify,
 		Log:     d.log,
-		Set:     set,
 		Self:    d.self,
 		Preload: d.preload,
 		RunDir:  d.runDir,
 	})
 }
 
-// restart restarts p, replacing its spec when spec is not nil.
-func (d *Daemon) restart(p *supervise.Proc, spec *api.AppSpec) error {
+// config is what process pmid of app runs.
+func (d *Daemon) config(app spec.App, pmid int, set *sockets.Set) supervise.Config {
+	files, paths := d.logPaths(&app.Spec, pmid)
+	return supervise.Config{App: app, Files: files, Paths: paths, PidFile: d.pidPath(&app.Spec, pmid), Set: set}
+}
+
+// restart restarts p, on app when it is not nil.
+func (d *Daemon) restart(p *supervise.Proc, app *spec.App) error {
 	if d.noSpawn {
 		return nil
 	}
-	if spec == nil {
-		return p.Restart(nil, nil, nil)
+	if app == nil {
+		return p.Restart(nil)
 	}
-	files, paths := d.logPaths(spec, p.PMID())
-	return p.Restart(spec, &files, &paths)
+	cfg := d.config(*app, p.PMID(), p.Set())
+	return p.Restart(&cfg)
 }

@@ -108,7 +108,7 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 			if len(streams) > 0 && !slices.Contains(streams, st.stream) {
 				continue
 			}
-			if st.path == "" || disabledLog(st.path) || done[st.path] {
+			if st.path == "" || api.LogDisabled(st.path) || done[st.path] {
 				continue
 			}
 			done[st.path] = true

@@ -16,35 +16,45 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
 )
 
-// Options describe one managed process (one pm_id).
-type Options struct {
-	PMID  int
-	Index int         // instance index, the value of the instance variable
-	Spec  api.AppSpec // resolved (config.Resolve)
+// Config is what a Proc runs: the app, where its output and pid go, and
+// the sockets it shares. Restart and Reload may replace it.
+type Config struct {
+	App spec.App // prepared (spec.Prepare)
 	// Files are the resolved log paths ("" = not written); Paths are what
 	// jlist shows (with /dev/null for a disabled file).
 	Files   logs.Files
 	Paths   LogPaths
 	PidFile string
+	// Set holds the app's sockets, shared by its instances (nil: none);
+	// declared ones reach every run as LISTEN_FDS.
+	Set *sockets.Set
+}
+
+// Options describe one managed process (one pm_id).
+type Options struct {
+	PMID   int
+	Index  int // instance index, the value of the instance variable
+	Config Config
 	// Env is added to every run's environment (TEND_HOME, say).
 	Env    map[string]string
 	Reaper *Reaper
 	Hub    *logs.Hub
+	// Pumps counts the log pumps of the Proc's runs, so the daemon can let
+	// them write what the apps printed last before it exits.
+	Pumps *sync.WaitGroup
 	// Notify receives every event; it must not block.
 	Notify func(api.Event)
 	Log    *slog.Logger
 
-	// Cluster mode (package sockets). Set holds the app's sockets, shared
-	// by its instances (nil: none); declared ones reach every run as
-	// LISTEN_FDS through the shim in Self, the tend binary. Preload is the
-	// Node preload that hands cluster-mode Node apps the daemon's sockets
-	// ("" for none). RunDir holds the runs' notify sockets.
-	Set     *sockets.Set
+	// Cluster mode (package sockets): declared sockets reach a run through
+	// the shim in Self, the tend binary, so LISTEN_PID is right. Preload is
+	// the Node preload that hands cluster-mode Node apps the daemon's
+	// sockets ("" for none). RunDir holds the runs' notify sockets.
 	Self    string
 	Preload string
 	RunDir  string
@@ -111,6 +121,9 @@ func New(o Options) *Proc {
 	if o.Notify == nil {
 		o.Notify = func(api.Event) {}
 	}
+	if o.Pumps == nil {
+		o.Pumps = new(sync.WaitGroup)
+	}
 	return &Proc{
 		o:         o,
 		uniqueID:  uuid.NewString(),
@@ -129,21 +142,35 @@ func (p *Proc) Index() int { return p.o.Index }
 func (p *Proc) Spec() api.AppSpec {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.o.Spec
+	return p.o.Config.App.Spec
+}
+
+// App returns the app the process runs.
+func (p *Proc) App() spec.App {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.o.Config.App
+}
+
+// Set returns the app's socket Set (nil: none).
+func (p *Proc) Set() *sockets.Set {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.o.Config.Set
 }
 
 // Name is the app's name.
 func (p *Proc) Name() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.o.Spec.Name
+	return p.o.Config.App.Spec.Name
 }
 
 // Namespace is the app's namespace.
 func (p *Proc) Namespace() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.o.Spec.Namespace
+	return p.o.Config.App.Spec.Namespace
 }
 
 // PID is the main process's pid, 0 when none runs.
@@ -191,14 +218,14 @@ func (p *Proc) Start() error {
 
 // deletedErrLocked is the error of an operation on a deleted process.
 func (p *Proc) deletedErrLocked() error {
-	return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Spec.Name, p.o.PMID, api.ErrNotFound)
+	return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Config.App.Spec.Name, p.o.PMID, api.ErrNotFound)
 }
 
 // awaitReady waits, outside p.op, for the current run of an app that asked
 // to be waited for.
 func (p *Proc) awaitReady() error {
 	p.mu.Lock()
-	r, spec := p.run, p.o.Spec
+	r, spec := p.run, p.o.Config.App.Spec
 	p.mu.Unlock()
 	if r == nil || !awaitsReadiness(&spec) {
 		return nil
@@ -219,16 +246,16 @@ func (p *Proc) awaitReady() error {
 }
 
 // Restart stops the process (if it runs) with its stop sequence and starts
-// it again, with spec replacing the current spec when not nil. Counters of
-// unstable restarts and the back-off start over, as in PM2.
-func (p *Proc) Restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) error {
-	if err := p.restart(spec, files, paths); err != nil {
+// it again, on cfg when it is not nil. Counters of unstable restarts and
+// the back-off start over, as in PM2.
+func (p *Proc) Restart(cfg *Config) error {
+	if err := p.restart(cfg); err != nil {
 		return err
 	}
 	return p.awaitReady()
 }
 
-func (p *Proc) restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) error {
+func (p *Proc) restart(cfg *Config) error {
 	p.op.Lock()
 	defer p.op.Unlock()
 	if err := p.stop(); err != nil {
@@ -239,19 +266,13 @@ func (p *Proc) restart(spec *api.AppSpec, files *logs.Files, paths *LogPaths) er
 		p.mu.Unlock()
 		return p.deletedErrLocked()
 	}
-	if spec != nil {
-		p.o.Spec = *spec
-		p.versionDone = false
-	}
-	if files != nil && *files != p.o.Files {
-		p.o.Files = *files
-		if p.sink != nil {
+	if cfg != nil {
+		if cfg.Files != p.o.Config.Files && p.sink != nil {
 			p.sink.Close()
 			p.sink = nil
 		}
-	}
-	if paths != nil {
-		p.o.Paths = *paths
+		p.o.Config = *cfg
+		p.versionDone = false
 	}
 	p.createdAt = time.Now()
 	p.unstable = 0
@@ -301,7 +322,7 @@ func (p *Proc) Flush() error {
 	if p.sink != nil {
 		return p.sink.Truncate()
 	}
-	for _, path := range []string{p.o.Files.Out, p.o.Files.Err, p.o.Files.Combined} {
+	for _, path := range []string{p.o.Config.Files.Out, p.o.Config.Files.Err, p.o.Config.Files.Combined} {
 		if path == "" {
 			continue
 		}
@@ -340,7 +361,7 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 // process.on('message').
 func (p *Proc) SendMessage(msg any) error {
 	p.mu.Lock()
-	r, name := p.run, p.o.Spec.Name
+	r, name := p.run, p.o.Config.App.Spec.Name
 	p.mu.Unlock()
 	if r == nil {
 		return fmt.Errorf("app %q (id %d) is not running; start it first: %w", name, p.o.PMID, api.ErrConflict)
@@ -388,7 +409,7 @@ func (p *Proc) launch() error {
 	p.run = r
 	p.lastUptime = r.startedAt
 	p.writePidFileLocked(r)
-	if !awaitsReadiness(&p.o.Spec) {
+	if !awaitsReadiness(&p.o.Config.App.Spec) {
 		p.status = api.StatusOnline
 		p.emitLocked("online", false)
 		return nil
@@ -399,53 +420,36 @@ func (p *Proc) launch() error {
 }
 
 func (p *Proc) writePidFileLocked(r *run) {
-	if p.o.PidFile == "" {
+	if p.o.Config.PidFile == "" {
 		return
 	}
-	if err := os.WriteFile(p.o.PidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
-		p.o.Log.Warn("cannot write pid file", "app", p.o.Spec.Name, "path", p.o.PidFile, "err", err)
+	if err := os.WriteFile(p.o.Config.PidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
+		p.o.Log.Warn("cannot write pid file", "app", p.o.Config.App.Spec.Name, "path", p.o.Config.PidFile, "err", err)
 	}
 }
 
-// pumps counts the running log pumps, so the daemon can let them write
-// what the apps printed last before it exits.
-var pumps sync.WaitGroup
-
-// startPump runs a pump for the read end r (the pump closes it).
-func startPump(r *os.File, sink *logs.Sink, s logs.Stream) {
-	pumps.Add(1)
+// startPump runs a pump for the read end r (the pump closes it), counted
+// in the daemon's pump group.
+func (p *Proc) startPump(r *os.File, sink *logs.Sink, s logs.Stream) {
+	p.o.Pumps.Add(1)
 	go func() {
-		defer pumps.Done()
+		defer p.o.Pumps.Done()
 		_ = logs.Pump(r, sink, s)
 	}()
-}
-
-// WaitPumps waits up to timeout for every log pump to reach the end of its
-// pipe. A pipe stays open while any process holds its write end, so a
-// daemonized grandchild can hold a pump forever: hence the timeout.
-func WaitPumps(timeout time.Duration) bool {
-	done := make(chan struct{})
-	go func() { pumps.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(timeout):
-		return false
-	}
 }
 
 func (p *Proc) spawnFailed(err error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	msg := fmt.Sprintf("cannot start %s: %v", p.o.Spec.Script, err)
+	msg := fmt.Sprintf("cannot start %s: %v", p.o.Config.App.Spec.Script, err)
 	p.failLocked(msg)
-	return fmt.Errorf("app %q: %s: %w", p.o.Spec.Name, msg, api.ErrInvalid)
+	return fmt.Errorf("app %q: %s: %w", p.o.Config.App.Spec.Name, msg, api.ErrInvalid)
 }
 
 func (p *Proc) failLocked(reason string) {
 	p.status = api.StatusErrored
 	p.reason = reason
-	p.o.Log.Error("app errored", "app", p.o.Spec.Name, "id", p.o.PMID, "reason", reason)
+	p.o.Log.Error("app errored", "app", p.o.Config.App.Spec.Name, "id", p.o.PMID, "reason", reason)
 	p.emitLocked("errored", false)
 }
 
@@ -454,7 +458,7 @@ func (p *Proc) failLocked(reason string) {
 // instance index. PM2 uses max+1 over the running instances; index-based
 // values stay put when scaling down and back up reuses the holes.
 func (p *Proc) instanceEnvLocked() map[string]string {
-	s := &p.o.Spec
+	s := &p.o.Config.App.Spec
 	if s.IncrementVar == "" {
 		return s.Env
 	}
@@ -470,7 +474,7 @@ func (p *Proc) instanceEnvLocked() map[string]string {
 
 // envLocked is the environment of a new run.
 func (p *Proc) envLocked() []string {
-	s := &p.o.Spec
+	s := &p.o.Config.App.Spec
 	appEnv := p.instanceEnvLocked()
 	env := make([]string, 0, len(appEnv)+len(p.o.Env)+6)
 	extra := map[string]string{
@@ -509,7 +513,7 @@ func (p *Proc) stop() error {
 	}
 	r.stopping = true
 	p.status = api.StatusStopping
-	spec := p.o.Spec
+	spec := p.o.Config.App.Spec
 	p.mu.Unlock()
 
 	gone := stopRun(r, &spec)
@@ -529,19 +533,19 @@ func (p *Proc) stop() error {
 // stopRun runs r's stop sequence: the 'shutdown' message for a Node app
 // that asked for it (shutdown_with_message), else kill_signal; SIGKILL to
 // the group after kill_timeout. It reports whether everything is gone.
-func stopRun(r *run, spec *api.AppSpec) bool {
-	timeout := time.Duration(*spec.KillTimeout) * time.Millisecond
-	if spec.ShutdownWithMessage && r.ch != nil && r.ch.Send("shutdown") == nil {
-		if waitGone(r, timeout, *spec.Treekill) {
+func stopRun(r *run, s *api.AppSpec) bool {
+	timeout := time.Duration(*s.KillTimeout) * time.Millisecond
+	if s.ShutdownWithMessage && r.ch != nil && r.ch.Send("shutdown") == nil {
+		if waitGone(r, timeout, *s.Treekill) {
 			return true
 		}
-		return killGroup(r, unix.SIGKILL, *spec.Treekill, 0)
+		return killGroup(r, unix.SIGKILL, *s.Treekill, 0)
 	}
-	sig, err := config.ParseSignal(spec.KillSignal)
+	sig, err := spec.ParseSignal(s.KillSignal)
 	if err != nil {
 		sig = unix.SIGINT
 	}
-	return killGroup(r, sig, *spec.Treekill, timeout)
+	return killGroup(r, sig, *s.Treekill, timeout)
 }
 
 // killGroup sends sig to the run's process group (or only its main process
@@ -608,8 +612,8 @@ func (p *Proc) endRunLocked(r *run) {
 		p.exitCode, p.exitSignal = exitOf(r.status)
 	default:
 	}
-	if p.o.PidFile != "" {
-		_ = os.Remove(p.o.PidFile)
+	if p.o.Config.PidFile != "" {
+		_ = os.Remove(p.o.Config.PidFile)
 	}
 }
 
@@ -638,7 +642,7 @@ func (p *Proc) handleExit(r *run) {
 		p.mu.Unlock()
 		return // a Stop or a reload ended this run and reports it
 	}
-	spec := p.o.Spec
+	spec := p.o.Config.App.Spec
 	p.mu.Unlock()
 
 	// Leftovers in the group (children the app did not take down) would hold
@@ -733,7 +737,7 @@ func (p *Proc) delayedRestart(gen int) {
 	}
 	p.timer = nil
 	p.restarts++
-	name := p.o.Spec.Name
+	name := p.o.Config.App.Spec.Name
 	p.mu.Unlock()
 	if err := p.launch(); err != nil {
 		p.o.Log.Error("restart failed", "app", name, "id", p.o.PMID, "err", err)
@@ -758,8 +762,8 @@ func (p *Proc) eventLocked(event string, manually bool) api.Event {
 		Event:     event,
 		At:        time.Now().UnixMilli(),
 		PMID:      p.o.PMID,
-		Name:      p.o.Spec.Name,
-		Namespace: p.o.Spec.Namespace,
+		Name:      p.o.Config.App.Spec.Name,
+		Namespace: p.o.Config.App.Spec.Namespace,
 		Status:    p.status,
 		Manually:  manually,
 		Signal:    p.exitSignal,
@@ -772,10 +776,10 @@ func (p *Proc) Snapshot() api.Process {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.versionDone {
-		p.version = packageVersion(p.o.Spec.Script)
+		p.version = packageVersion(p.o.Config.App.Spec.Script)
 		p.versionDone = true
 	}
-	s := p.o.Spec
+	s := p.o.Config.App.Spec
 	s.Env = p.instanceEnvLocked()
 	e := api.ProcessEnv{
 		AppSpec:          s,
@@ -789,10 +793,10 @@ func (p *Proc) Snapshot() api.Process {
 		PrevRestartDelay: p.prevDelay,
 		PMExecPath:       s.Script,
 		PMCwd:            s.Cwd,
-		PMOutLogPath:     p.o.Paths.Out,
-		PMErrLogPath:     p.o.Paths.Err,
-		PMLogPath:        p.o.Paths.Combined,
-		PMPidPath:        p.o.PidFile,
+		PMOutLogPath:     p.o.Config.Paths.Out,
+		PMErrLogPath:     p.o.Config.Paths.Err,
+		PMLogPath:        p.o.Config.Paths.Combined,
+		PMPidPath:        p.o.Config.PidFile,
 		InstanceIndex:    p.o.Index,
 		Version:          p.version,
 		Username:         currentUser(),

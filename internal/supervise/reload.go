@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // Reload replaces the running process without a gap: a new process starts
@@ -21,7 +21,7 @@ import (
 // probe), that signal; otherwise a Node server listening, sd_notify
 // READY=1, or, failing those, listen_timeout passing without the new
 // process dying.
-func (p *Proc) Reload(spec *api.AppSpec) error {
+func (p *Proc) Reload(cfg *Config) error {
 	p.op.Lock()
 	p.mu.Lock()
 	if p.deleted {
@@ -30,9 +30,9 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 		return p.deletedErrLocked()
 	}
 	old := p.run
-	prev := p.o.Spec
-	if spec != nil {
-		p.o.Spec = *spec
+	prev := p.o.Config
+	if cfg != nil {
+		p.o.Config = *cfg
 		p.versionDone = false
 	}
 	if old == nil {
@@ -52,11 +52,11 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 	next, err := p.spawn()
 	if err != nil {
 		p.restoreSpec(prev)
-		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", prev.Name, p.o.PMID, err)
+		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", prev.App.Spec.Name, p.o.PMID, err)
 	}
 	p.mu.Lock()
 	next.replacing = true
-	newSpec := p.o.Spec
+	newSpec := p.o.Config.App.Spec
 	p.mu.Unlock()
 
 	if err := next.waitReloadReady(&newSpec); err != nil {
@@ -67,7 +67,7 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 		p.mu.Lock()
 		p.emitLocked("reload failed", true)
 		p.mu.Unlock()
-		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: the new one failed: %v; see tend logs %s: %w", prev.Name, p.o.PMID, err, prev.Name, api.ErrUnavailable)
+		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: the new one failed: %v; see tend logs %s: %w", prev.App.Spec.Name, p.o.PMID, err, prev.App.Spec.Name, api.ErrUnavailable)
 	}
 
 	p.mu.Lock()
@@ -86,10 +86,10 @@ func (p *Proc) Reload(spec *api.AppSpec) error {
 	p.mu.Unlock()
 
 	if err := old.drain(); err != nil {
-		p.o.Log.Debug("reload: drain", "app", prev.Name, "id", p.o.PMID, "pid", old.pid, "err", err)
+		p.o.Log.Debug("reload: drain", "app", prev.App.Spec.Name, "id", p.o.PMID, "pid", old.pid, "err", err)
 	}
-	if !stopRun(old, &prev) {
-		p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", prev.Name, "id", p.o.PMID, "pgid", old.pid)
+	if !stopRun(old, &prev.App.Spec) {
+		p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", prev.App.Spec.Name, "id", p.o.PMID, "pgid", old.pid)
 	}
 	old.release()
 	return nil
@@ -122,10 +122,10 @@ func (r *run) drain() error {
 	return r.ch.Drain(ctx)
 }
 
-func (p *Proc) restoreSpec(prev api.AppSpec) {
+func (p *Proc) restoreSpec(prev Config) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.o.Spec = prev
+	p.o.Config = prev
 	p.versionDone = false
 }
 
@@ -150,12 +150,12 @@ func (r *run) waitReloadReady(spec *api.AppSpec) error {
 func (p *Proc) Graceful() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.o.Set != nil && SharesSockets(&p.o.Spec)
+	return p.o.Config.Set != nil && SharesSockets(&p.o.Config.App.Spec)
 }
 
 // SharesSockets reports whether an app's instances share sockets the
 // daemon owns: it declares listen addresses, or it is a Node app in cluster
 // mode (the preload hands it the daemon's sockets).
 func SharesSockets(s *api.AppSpec) bool {
-	return len(s.Listen) > 0 || (config.IsNode(s.Interpreter) && s.ExecMode == api.ClusterMode)
+	return len(s.Listen) > 0 || (spec.IsNode(s.Interpreter) && s.ExecMode == api.ClusterMode)
 }

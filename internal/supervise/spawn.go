@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/config"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // spawn starts one OS process for the current spec, with its pipes and log
@@ -24,13 +25,15 @@ import (
 // not make the run current.
 func (p *Proc) spawn() (*run, error) {
 	p.mu.Lock()
-	spec := p.o.Spec
+	app := p.o.Config.App.Spec
+	argv := slices.Clone(p.o.Config.App.Argv)
+	set := p.o.Config.Set
 	if p.sink == nil {
-		sink, err := logs.NewSink(p.o.Files, logs.Source{PMID: p.o.PMID, Name: spec.Name}, p.o.Hub)
+		sink, err := logs.NewSink(p.o.Config.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub)
 		if err != nil {
 			p.failLocked(fmt.Sprintf("cannot open log files: %v; pass writable paths with -o/-e", err))
 			p.mu.Unlock()
-			return nil, fmt.Errorf("app %q: cannot open log files: %v; pass writable paths with -o and -e: %w", spec.Name, err, api.ErrInvalid)
+			return nil, fmt.Errorf("app %q: cannot open log files: %v; pass writable paths with -o and -e: %w", app.Name, err, api.ErrInvalid)
 		}
 		p.sink = sink
 	}
@@ -40,12 +43,7 @@ func (p *Proc) spawn() (*run, error) {
 	gen := p.spawns
 	p.mu.Unlock()
 
-	argv := config.Argv(&spec)
-	argv0, err := config.LookPath(argv[0], spec.Env["PATH"])
-	if err != nil {
-		return nil, p.spawnFailed(fmt.Errorf("%q not found on PATH", argv[0]))
-	}
-	argv[0] = argv0
+	argv0 := argv[0]
 	r := &run{exited: make(chan struct{}), ready: make(chan struct{})}
 	var extra []*os.File // fds 3...; closed once the child has them
 	fail := func(err error) (*run, error) {
@@ -56,8 +54,8 @@ func (p *Proc) spawn() (*run, error) {
 		return nil, p.spawnFailed(err)
 	}
 
-	if p.o.Set != nil {
-		files, names, err := p.o.Set.Activation()
+	if set != nil {
+		files, names, err := set.Activation()
 		if err != nil {
 			return fail(err)
 		}
@@ -68,11 +66,11 @@ func (p *Proc) spawn() (*run, error) {
 			argv0 = p.o.Self
 		}
 	}
-	if config.IsNode(spec.Interpreter) {
-		preload := spec.ExecMode == api.ClusterMode && p.o.Preload != "" && p.o.Set != nil
+	if spec.IsNode(app.Interpreter) {
+		preload := app.ExecMode == api.ClusterMode && p.o.Preload != "" && set != nil
 		var onListen sockets.ListenFunc
 		if preload {
-			onListen = p.o.Set.Listen
+			onListen = set.Listen
 		}
 		ch, end, err := sockets.NewNodeChannel(onListen)
 		if err != nil {
@@ -87,7 +85,7 @@ func (p *Proc) spawn() (*run, error) {
 	} else {
 		env = sockets.NodeChannelEnv(env, -1)
 	}
-	if p.o.RunDir != "" && (awaitsReadiness(&spec) || p.o.Set != nil) {
+	if p.o.RunDir != "" && (awaitsReadiness(&app) || set != nil) {
 		n, err := sockets.ListenNotify(filepath.Join(p.o.RunDir, fmt.Sprintf("notify-%d-%d.sock", p.o.PMID, gen)))
 		if err != nil {
 			return fail(err)
@@ -110,7 +108,7 @@ func (p *Proc) spawn() (*run, error) {
 		pipes[2*i], pipes[2*i+1] = pr, pw
 	}
 	attr := &os.ProcAttr{
-		Dir:   spec.Cwd,
+		Dir:   app.Cwd,
 		Env:   env,
 		Files: append([]*os.File{pipes[0], pipes[3], pipes[5]}, extra...),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
@@ -134,13 +132,13 @@ func (p *Proc) spawn() (*run, error) {
 		f.Close()
 	}
 	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, time.Now(), pipes[1]
-	startPump(pipes[2], sink, logs.Out)
-	startPump(pipes[4], sink, logs.Err)
+	p.startPump(pipes[2], sink, logs.Out)
+	p.startPump(pipes[4], sink, logs.Err)
 	if r.ch != nil || r.notifier != nil {
-		go r.watch(spec.WaitReady)
+		go r.watch(app.WaitReady)
 	}
-	if spec.Ready != nil {
-		go r.probe(*spec.Ready, time.Duration(*spec.ListenTimeout)*time.Millisecond)
+	if app.Ready != nil {
+		go r.probe(*app.Ready, time.Duration(*app.ListenTimeout)*time.Millisecond)
 	}
 	return r, nil
 }

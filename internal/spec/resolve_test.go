@@ -1,7 +1,8 @@
-package config
+package spec
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -145,7 +146,7 @@ func TestResolve(t *testing.T) {
 			if s.Cwd == "" {
 				s.Cwd = dir
 			}
-			s.Env = maps(env)
+			s.Env = maps.Clone(env)
 			err := Resolve(&s)
 			if tt.err {
 				if !errors.Is(err, api.ErrInvalid) {
@@ -159,7 +160,7 @@ func TestResolve(t *testing.T) {
 			tt.want(&s)
 			// Resolve is idempotent: the daemon resolves every spec again.
 			again := s
-			again.Env = maps(s.Env)
+			again.Env = maps.Clone(s.Env)
 			again.Watch = slices.Clone(s.Watch)
 			if err := Resolve(&again); err != nil {
 				t.Fatalf("second Resolve: %v", err)
@@ -177,3 +178,5 @@ func check[T comparable](t *testing.T, got, want T) {
 		t.Errorf("got %v; want %v", got, want)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,35 @@
+package spec
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tendpm/tend/api"
+)
+
+func TestPending(t *testing.T) {
+	tests := []struct {
+		name string
+		in   api.AppSpec
+		want []string
+		warn string
+	}{
+		{name: "none", in: api.AppSpec{Name: "a"}},
+		{name: "one", in: api.AppSpec{Name: "a", CronRestart: "0 * * * *"}, want: []string{"cron_restart"},
+			warn: `app "a": cron_restart is accepted but not acted on yet by this version of tend`},
+		{name: "several in table order", in: api.AppSpec{Name: "b", UID: "1000", Watch: []string{"/srv"}, MaxMemoryRestart: 1 << 20},
+			want: []string{"watch", "max_memory_restart", "uid"},
+			warn: `app "b": watch, max_memory_restart, uid are accepted but not acted on yet by this version of tend`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Pending(&tt.in)); diff != "" {
+				t.Errorf("Pending (-want +got):\n%s", diff)
+			}
+			if got := PendingWarning(&tt.in); got != tt.warn {
+				t.Errorf("PendingWarning = %q; want %q", got, tt.warn)
+			}
+		})
+	}
+}
