@@ -69,4 +69,8 @@ type ProcessEnv struct {
 	ExitSignal string `json:"tend_exit_signal,omitempty"`
 	// Restarts planned at (ms since epoch) while "waiting restart".
 	RestartAt int64 `json:"tend_restart_at,omitempty"`
+	// Watching is true while a file watcher restarts the app on changes
+	// (the ls column "watching"); the watch attribute alone does not
+	// start one.
+	Watching bool `json:"tend_watching,omitempty"`
 }
