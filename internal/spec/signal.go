@@ -29,6 +29,17 @@ func ParseSignal(s string) (unix.Signal, error) {
 	return 0, fmt.Errorf("signal %q is unknown; use a name like SIGTERM or SIGUSR2, or a number: %w", s, api.ErrInvalid)
 }
 
+// KillSignal is the signal that asks an app to stop: its kill_signal, or
+// SIGINT (PM2's default) when that is not a signal (Resolve refuses those,
+// so only a spec that skipped it gets here).
+func KillSignal(s *api.AppSpec) unix.Signal {
+	sig, err := ParseSignal(s.KillSignal)
+	if err != nil {
+		return unix.SIGINT
+	}
+	return sig
+}
+
 // canonicalSignal spells a valid signal the way PM2's docs do ("SIGINT").
 func canonicalSignal(s string) string {
 	sig, err := ParseSignal(s)

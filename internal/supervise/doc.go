@@ -2,9 +2,30 @@
 // program, follows it through PM2's statuses, restarts it by policy and stops
 // it with its kill sequence.
 //
+// # One owner
+//
+// Each Proc is driven by one goroutine, its loop, which owns all of its
+// state: the current run, the status, the counters, the timers. Methods send
+// it commands; the runs send it events (an exit from the Reaper, readiness
+// from the Node channel, the notify socket or a probe, timers). Operations
+// that change the run (Start, Stop, Restart, Reload, Delete, the reaction to
+// a crash, a delayed restart) take turns in a queue. None of them blocks the
+// loop: a stop sequence, a readiness wait or a reload is a series of steps,
+// each taken when the event it waits for arrives, so the loop keeps
+// answering while an app takes its kill_timeout to stop. After each step the
+// loop publishes an immutable view that Snapshot, Status and the other
+// readers load without waiting.
+//
+// Everything a run starts (the readiness watcher, a probe, a drain) ends
+// with the run's context; the log pumps read their pipes to the end and are
+// counted in the daemon's pump group. Time comes from a Clock, so the unit
+// tests drive restart delays, kill timeouts and readiness timeouts with a
+// fake one; waits on the kernel (a group to empty, SIGKILL to take effect)
+// use the wall clock.
+//
 // # Spawning
 //
-// An app runs from an argv (config.Argv), never through a shell unless its
+// An app runs from an argv (spec.Prepare), never through a shell unless its
 // script is a shell script or a command line. Each run gets its own process
 // group (Setpgid), pipes for stdin, stdout and stderr, and the environment of
 // its spec plus pm_id, name, namespace and the instance variable. The daemon
@@ -13,7 +34,8 @@
 //
 // # Restart policy
 //
-// PM2's names and arithmetic, with one rule changed. A run that exits after
+// decide is the policy as a pure function of the counters, the spec and how
+// the run ended. PM2's names and arithmetic, with one rule changed. A run that exits after
 // less than min_uptime is unstable. unstable_restarts counts consecutive
 // unstable exits: a run that lasts min_uptime resets it to 0, and when it
 // reaches max_restarts the app becomes errored instead of restarting. PM2

@@ -1,19 +1,16 @@
 package supervise
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/logs"
@@ -35,6 +32,9 @@ type Config struct {
 	Set *sockets.Set
 }
 
+// LogPaths are the log paths shown in jlist (pm_out_log_path, ...).
+type LogPaths struct{ Out, Err, Combined string }
+
 // Options describe one managed process (one pm_id).
 type Options struct {
 	PMID   int
@@ -50,6 +50,8 @@ type Options struct {
 	// Notify receives every event; it must not block.
 	Notify func(api.Event)
 	Log    *slog.Logger
+	// Clock is the Proc's time (nil: the wall clock).
+	Clock Clock
 
 	// Cluster mode (package sockets): declared sockets reach a run through
 	// the shim in Self, the tend binary, so LISTEN_PID is right. Preload is
@@ -60,60 +62,76 @@ type Options struct {
 	RunDir  string
 }
 
-// LogPaths are the log paths shown in jlist (pm_out_log_path, ...).
-type LogPaths struct{ Out, Err, Combined string }
-
-// Proc owns one managed process: its runs, status, counters and log sink.
-// Its methods are safe for concurrent use; operations that change the run
-// (Start, Stop, Restart, Delete, and the reaction to an exit) are
-// serialized.
+// Proc owns one managed process: its runs, status, counters and logs.
+//
+// One goroutine, the loop, owns all of that state. The methods send it
+// commands and wait for the answer; the process's runs send it events
+// (exit, ready, timers). Operations that change the run (Start, Stop,
+// Restart, Reload, Delete, and the reaction to a crash) take turns: one
+// that arrives while another is under way waits in a queue. The loop itself
+// never blocks: a stop sequence, a readiness wait or a reload is a series of
+// steps, each taken when the event it waits for arrives. After every step
+// the loop publishes a view of the state, which the read-only methods
+// (Snapshot, Status, Name, ...) read without waiting for it.
 type Proc struct {
-	op sync.Mutex // held for a whole operation; see the package doc
+	o     Options
+	clock Clock
 
-	mu          sync.Mutex // guards the fields below
-	o           Options
-	uniqueID    string
-	status      string
-	run         *run
-	createdAt   time.Time
-	restarts    int
-	unstable    int
-	prevDelay   int
-	exitCode    int
-	exitSignal  string
-	reason      string
-	restartAt   time.Time
-	timer       *time.Timer
-	timerGen    int
-	sink        *logs.Sink
-	deleted     bool
-	lastUptime  time.Time // start of the last run (pm_uptime), kept after it ends
-	version     string
-	versionDone bool
-	spawns      int // runs started, to name their notify sockets
+	cmds   chan command
+	events chan event
+	done   chan struct{} // closed when the loop has ended (after Delete)
+
+	// ctx ends with the loop; runs' contexts derive from it. pumps ends
+	// pumpGrace later, for the log pumps.
+	ctx         context.Context
+	cancel      context.CancelFunc
+	pumps       context.Context
+	cancelPumps context.CancelFunc
+
+	view atomic.Pointer[view]
+
+	// st is the loop's; nothing else touches it.
+	st state
 }
 
-// run is one OS process of a Proc.
-type run struct {
-	proc      *os.Process
-	pid       int
-	startedAt time.Time
-	stdin     *os.File
-	exited    chan struct{} // closed by the reaper
-	status    unix.WaitStatus
-	stopping  bool // a Stop owns the end of this run
-	// replacing marks a reload's new run until it takes over: if it dies,
-	// the reload reports it, the restart policy does not.
-	replacing bool
+// state is what the loop owns.
+type state struct {
+	cfg        *cfgInfo
+	uniqueID   string
+	status     string
+	run        *run // the current run, nil when none
+	createdAt  time.Time
+	lastUptime time.Time // start of the last run (pm_uptime), kept after it ends
+	restarts   int
+	counters   Counters
+	exitCode   int
+	exitSignal string
+	reason     string
+	restartAt  time.Time
+	timer      Timer // the delayed restart
+	timerGen   int
+	deleted    bool
+	spawns     int // runs started, to name their notify sockets
 
-	// Readiness and messages (cluster mode, wait_ready, sd_notify).
-	ch        *sockets.NodeChannel
-	notifier  *sockets.Notifier
-	ready     chan struct{} // closed when the run says it is ready
-	readyOnce sync.Once
+	busy  bool     // an operation is under way
+	queue []func() // operations waiting for it
 }
 
-// New makes a Proc in status "stopped"; call Start to launch it.
+// cfgInfo is a Config with what is derived from it lazily: the version
+// column reads the app's package.json.
+type cfgInfo struct {
+	Config
+	version     sync.Once
+	versionText string
+}
+
+func (c *cfgInfo) versionOf() string {
+	c.version.Do(func() { c.versionText = packageVersion(c.App.Spec.Script) })
+	return c.versionText
+}
+
+// New makes a Proc in status "stopped" and starts its loop; call Start to
+// launch it, and Delete to end it (the loop runs until then).
 func New(o Options) *Proc {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -124,247 +142,253 @@ func New(o Options) *Proc {
 	if o.Pumps == nil {
 		o.Pumps = new(sync.WaitGroup)
 	}
-	return &Proc{
-		o:         o,
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pumps, cancelPumps := context.WithCancel(context.Background())
+	p := &Proc{
+		o:           o,
+		clock:       o.Clock,
+		cmds:        make(chan command),
+		events:      make(chan event),
+		done:        make(chan struct{}),
+		ctx:         ctx,
+		cancel:      cancel,
+		pumps:       pumps,
+		cancelPumps: cancelPumps,
+	}
+	p.st = state{
+		cfg:       &cfgInfo{Config: o.Config},
 		uniqueID:  uuid.NewString(),
 		status:    api.StatusStopped,
-		createdAt: time.Now(),
+		createdAt: p.clock.Now(),
+	}
+	p.publish()
+	go p.loop()
+	return p
+}
+
+// command is a method's request to the loop; it answers on reply.
+type command struct {
+	do    func(reply func(error))
+	reply chan error
+	// op: it changes the run, so it waits for the operation under way.
+	op bool
+}
+
+// event is something that happened to a run, for the loop.
+type event func()
+
+func (p *Proc) loop() {
+	defer close(p.done)
+	defer p.cancel()
+	defer time.AfterFunc(pumpGrace, p.cancelPumps)
+	for {
+		select {
+		case c := <-p.cmds:
+			p.command(c)
+		case e := <-p.events:
+			e()
+		}
+		p.publish()
+		if p.st.deleted && !p.st.busy {
+			return
+		}
 	}
 }
 
-// PMID is the process's id.
-func (p *Proc) PMID() int { return p.o.PMID }
-
-// Index is the instance index (the value of the instance variable).
-func (p *Proc) Index() int { return p.o.Index }
-
-// Spec returns a copy of the current spec.
-func (p *Proc) Spec() api.AppSpec {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.App.Spec
-}
-
-// App returns the app the process runs.
-func (p *Proc) App() spec.App {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.App
-}
-
-// Set returns the app's socket Set (nil: none).
-func (p *Proc) Set() *sockets.Set {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.Set
-}
-
-// Name is the app's name.
-func (p *Proc) Name() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.App.Spec.Name
-}
-
-// Namespace is the app's namespace.
-func (p *Proc) Namespace() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.App.Spec.Namespace
-}
-
-// PID is the main process's pid, 0 when none runs.
-func (p *Proc) PID() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.run == nil {
-		return 0
+// command runs c now, or, for an operation while another is under way,
+// once that one is done.
+func (p *Proc) command(c command) {
+	once := sync.Once{}
+	reply := func(err error) {
+		once.Do(func() {
+			p.publish() // the caller sees the state its answer speaks of
+			c.reply <- err
+		})
 	}
-	return p.run.pid
+	if !c.op {
+		c.do(reply)
+		return
+	}
+	p.enqueue(func() {
+		if p.st.deleted {
+			reply(p.deletedErr())
+			p.opDone()
+			return
+		}
+		c.do(reply)
+	})
 }
 
-// Status is the current PM2 status.
-func (p *Proc) Status() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.status
+// enqueue runs op when no other operation is under way. An operation ends
+// by calling p.opDone, right away or from a later event.
+func (p *Proc) enqueue(op func()) {
+	if p.st.busy {
+		p.st.queue = append(p.st.queue, op)
+		return
+	}
+	p.st.busy = true
+	op()
+}
+
+// opDone ends the operation under way and starts the next one.
+func (p *Proc) opDone() {
+	p.st.busy = false
+	for !p.st.busy && len(p.st.queue) > 0 {
+		op := p.st.queue[0]
+		p.st.queue = p.st.queue[1:]
+		p.st.busy = true
+		op()
+	}
+}
+
+// call sends a command and waits for its answer. After Delete the loop is
+// gone and every call fails.
+func (p *Proc) call(op bool, do func(reply func(error))) error {
+	c := command{do: do, reply: make(chan error, 1), op: op}
+	select {
+	case p.cmds <- c:
+	case <-p.done:
+		return p.deletedErr()
+	}
+	// The loop answers every command it took, even one it takes at its
+	// very end (a Delete then answers before the loop returns).
+	return <-c.reply
+}
+
+// post hands an event to the loop; it is dropped once the loop is gone.
+func (p *Proc) post(e event) {
+	select {
+	case p.events <- e:
+	case <-p.done:
+	}
+}
+
+// deletedErr is the error of an operation on a deleted process.
+func (p *Proc) deletedErr() error {
+	v := p.view.Load()
+	return fmt.Errorf("app %q (id %d) was deleted: %w", v.cfg.App.Spec.Name, p.o.PMID, api.ErrNotFound)
 }
 
 // Start launches the process if it is not running. A process that waits to
 // restart starts now. For an app that asked to be waited for, Start returns
 // once it is ready, or fails when it is not within listen_timeout.
 func (p *Proc) Start() error {
-	p.op.Lock()
-	p.mu.Lock()
-	if p.deleted {
-		p.mu.Unlock()
-		p.op.Unlock()
-		return p.deletedErrLocked()
-	}
-	if p.run != nil {
-		p.mu.Unlock()
-		p.op.Unlock()
-		return nil
-	}
-	p.cancelTimerLocked()
-	p.mu.Unlock()
-	err := p.launch()
-	p.op.Unlock()
-	if err != nil {
-		return err
-	}
-	return p.awaitReady()
-}
-
-// deletedErrLocked is the error of an operation on a deleted process.
-func (p *Proc) deletedErrLocked() error {
-	return fmt.Errorf("app %q (id %d) was deleted: %w", p.o.Config.App.Spec.Name, p.o.PMID, api.ErrNotFound)
-}
-
-// awaitReady waits, outside p.op, for the current run of an app that asked
-// to be waited for.
-func (p *Proc) awaitReady() error {
-	p.mu.Lock()
-	r, spec := p.run, p.o.Config.App.Spec
-	p.mu.Unlock()
-	if r == nil || !awaitsReadiness(&spec) {
-		return nil
-	}
-	if err := r.waitReady(time.Duration(*spec.ListenTimeout) * time.Millisecond); err != nil {
-		return fmt.Errorf("app %q (id %d) is not ready: %v; see tend logs %s, or raise listen_timeout: %w", spec.Name, p.o.PMID, err, spec.Name, api.ErrUnavailable)
-	}
-	// becomeOnline sees the same signal, but in its own goroutine: make
-	// the status online before the caller (start) reports it.
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.run == r && p.status == api.StatusLaunching {
-		p.status = api.StatusOnline
-		p.reason = ""
-		p.emitLocked("online", false)
-	}
-	return nil
-}
-
-// Restart stops the process (if it runs) with its stop sequence and starts
-// it again, on cfg when it is not nil. Counters of unstable restarts and
-// the back-off start over, as in PM2.
-func (p *Proc) Restart(cfg *Config) error {
-	if err := p.restart(cfg); err != nil {
-		return err
-	}
-	return p.awaitReady()
-}
-
-func (p *Proc) restart(cfg *Config) error {
-	p.op.Lock()
-	defer p.op.Unlock()
-	if err := p.stop(); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	if p.deleted {
-		p.mu.Unlock()
-		return p.deletedErrLocked()
-	}
-	if cfg != nil {
-		if cfg.Files != p.o.Config.Files && p.sink != nil {
-			p.sink.Close()
-			p.sink = nil
+	return p.call(true, func(reply func(error)) {
+		defer p.opDone()
+		if p.st.run != nil {
+			reply(nil)
+			return
 		}
-		p.o.Config = *cfg
-		p.versionDone = false
-	}
-	p.createdAt = time.Now()
-	p.unstable = 0
-	p.prevDelay = 0
-	p.restarts++
-	p.mu.Unlock()
-	return p.launch()
+		p.cancelTimer()
+		p.launchThen(reply)
+	})
 }
 
 // Stop stops the process with its stop sequence and leaves it stopped.
 func (p *Proc) Stop() error {
-	p.op.Lock()
-	defer p.op.Unlock()
-	return p.stop()
+	return p.call(true, func(reply func(error)) {
+		p.stop(func(err error) {
+			reply(err)
+			p.opDone()
+		})
+	})
 }
 
-// Delete stops the process and releases its log files; the Proc is unusable
-// afterwards.
+// Restart stops the process (if it runs) with its stop sequence and starts
+// it again, on cfg when it is not nil. Counters of unstable restarts and
+// the back-off start over, as in PM2. For an app that asked to be waited
+// for, Restart returns once it is ready.
+func (p *Proc) Restart(cfg *Config) error {
+	return p.call(true, func(reply func(error)) {
+		p.stop(func(err error) {
+			defer p.opDone()
+			switch {
+			case err != nil:
+				reply(err)
+				return
+			case p.st.deleted:
+				reply(p.deletedErr())
+				return
+			}
+			if cfg != nil {
+				p.st.cfg = &cfgInfo{Config: *cfg}
+			}
+			p.st.createdAt = p.clock.Now()
+			p.st.counters = Counters{}
+			p.st.restarts++
+			p.launchThen(reply)
+		})
+	})
+}
+
+// Delete stops the process and ends its loop; the Proc is unusable
+// afterwards (its methods fail with ErrNotFound).
 func (p *Proc) Delete() error {
-	p.op.Lock()
-	defer p.op.Unlock()
-	err := p.stop()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.deleted = true
-	if p.sink != nil {
-		p.sink.Close()
-		p.sink = nil
-	}
-	p.emitLocked("delete", true)
-	return err
+	return p.call(true, func(reply func(error)) {
+		p.stop(func(err error) {
+			p.st.deleted = true
+			p.emit("delete", true)
+			reply(err)
+			p.opDone()
+		})
+	})
 }
 
 // Reset zeroes the restart counters (tend reset).
 func (p *Proc) Reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.restarts = 0
-	p.unstable = 0
-	p.prevDelay = 0
+	_ = p.call(false, func(reply func(error)) {
+		p.st.restarts = 0
+		p.st.counters = Counters{}
+		reply(nil)
+	})
 }
 
 // Flush empties the process's log files.
 func (p *Proc) Flush() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sink != nil {
-		return p.sink.Truncate()
-	}
-	for _, path := range []string{p.o.Config.Files.Out, p.o.Config.Files.Err, p.o.Config.Files.Combined} {
-		if path == "" {
-			continue
+	return p.call(false, func(reply func(error)) {
+		if r := p.st.run; r != nil {
+			reply(r.sink.Truncate())
+			return
 		}
-		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
+		reply(truncateFiles(p.st.cfg.Files))
+	})
 }
 
 // ReopenLogs closes and reopens the log files (after an external rotation).
 func (p *Proc) ReopenLogs() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sink == nil {
-		return nil
-	}
-	return p.sink.Reopen()
+	return p.call(false, func(reply func(error)) {
+		if r := p.st.run; r != nil {
+			reply(r.sink.Reopen())
+			return
+		}
+		reply(nil)
+	})
 }
 
 // Signal sends sig to the main process (PM2's sendSignal).
 func (p *Proc) Signal(sig syscall.Signal) error {
-	p.mu.Lock()
-	r := p.run
-	p.mu.Unlock()
+	v := p.view.Load()
+	r := v.run
 	if r == nil {
-		return fmt.Errorf("app %q (id %d) is not running; start it first: %w", p.Name(), p.o.PMID, api.ErrConflict)
+		return p.notRunning(v)
 	}
 	if err := r.proc.Signal(sig); err != nil {
-		return fmt.Errorf("signal %v to app %q (pid %d): %v: %w", sig, p.Name(), r.pid, err, api.ErrConflict)
+		return fmt.Errorf("signal %v to app %q (pid %d): %v: %w", sig, v.cfg.App.Spec.Name, r.pid, err, api.ErrConflict)
 	}
 	return nil
 }
 
 // SendMessage sends msg (JSON) over the run's IPC channel, to the app's
-// process.on('message').
+// process.on('message'). It runs in the caller's goroutine: a child that
+// does not read its channel holds the send, not the Proc.
 func (p *Proc) SendMessage(msg any) error {
-	p.mu.Lock()
-	r, name := p.run, p.o.Config.App.Spec.Name
-	p.mu.Unlock()
+	v := p.view.Load()
+	r, name := v.run, v.cfg.App.Spec.Name
 	if r == nil {
-		return fmt.Errorf("app %q (id %d) is not running; start it first: %w", name, p.o.PMID, api.ErrConflict)
+		return p.notRunning(v)
 	}
 	if r.ch == nil {
 		return fmt.Errorf("app %q (id %d) has no IPC channel: only Node apps have one: %w", name, p.o.PMID, api.ErrConflict)
@@ -378,463 +402,270 @@ func (p *Proc) SendMessage(msg any) error {
 // WriteStdin writes line and a newline to the process's stdin. It gives up
 // after a second if the app does not read its input.
 func (p *Proc) WriteStdin(line string) error {
-	p.mu.Lock()
-	r := p.run
-	p.mu.Unlock()
+	v := p.view.Load()
+	r := v.run
 	if r == nil || r.stdin == nil {
-		return fmt.Errorf("app %q (id %d) is not running; start it first: %w", p.Name(), p.o.PMID, api.ErrConflict)
+		return p.notRunning(v)
 	}
 	_ = r.stdin.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := r.stdin.Write([]byte(line + "\n")); err != nil {
-		return fmt.Errorf("write to stdin of app %q: %v (does it read its input?): %w", p.Name(), err, api.ErrConflict)
+		return fmt.Errorf("write to stdin of app %q: %v (does it read its input?): %w", v.cfg.App.Spec.Name, err, api.ErrConflict)
 	}
 	return nil
 }
 
-// launch starts a run and makes it the current one. The caller holds p.op.
+func (p *Proc) notRunning(v *view) error {
+	return fmt.Errorf("app %q (id %d) is not running; start it first: %w", v.cfg.App.Spec.Name, p.o.PMID, api.ErrConflict)
+}
+
+// launchThen launches a run and answers reply: at once, or, for an app
+// that asked to be waited for, once it is ready or failed to be.
+func (p *Proc) launchThen(reply func(error)) {
+	r, err := p.launch()
+	if err != nil || !awaitsReadiness(&r.cfg.App.Spec) {
+		reply(err)
+		return
+	}
+	r.onReady(func(err error) {
+		if err != nil {
+			s := &r.cfg.App.Spec
+			err = fmt.Errorf("app %q (id %d) is not ready: %v; see tend logs %s, or raise listen_timeout: %w", s.Name, p.o.PMID, err, s.Name, api.ErrUnavailable)
+		}
+		reply(err)
+	})
+}
+
+// launch starts a run on the current config and makes it the current one.
 // An app that asks to be waited for (wait_ready, a ready probe) stays
 // launching until it is ready; others are online at once, as in PM2.
-func (p *Proc) launch() error {
-	p.mu.Lock()
-	p.status = api.StatusLaunching
-	p.reason = ""
-	p.restartAt = time.Time{}
-	p.mu.Unlock()
-	r, err := p.spawn()
+func (p *Proc) launch() (*run, error) {
+	p.st.status = api.StatusLaunching
+	p.st.reason = ""
+	p.st.restartAt = time.Time{}
+	r, err := p.spawn(p.st.cfg)
 	if err != nil {
-		return err
+		s := &p.st.cfg.App.Spec
+		msg := fmt.Sprintf("cannot start %s: %v", s.Script, err)
+		p.fail(msg)
+		return nil, fmt.Errorf("app %q: %s: %w", s.Name, msg, api.ErrInvalid)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.run = r
-	p.lastUptime = r.startedAt
-	p.writePidFileLocked(r)
-	if !awaitsReadiness(&p.o.Config.App.Spec) {
-		p.status = api.StatusOnline
-		p.emitLocked("online", false)
-		return nil
+	p.st.run = r
+	p.st.lastUptime = r.startedAt
+	p.writePidFile(r)
+	if !awaitsReadiness(&r.cfg.App.Spec) {
+		p.st.status = api.StatusOnline
+		p.emit("online", false)
+		return r, nil
 	}
-	p.emitLocked("start", false)
-	go p.becomeOnline(r)
-	return nil
+	p.emit("start", false)
+	r.onReady(func(err error) { p.becameReady(r, err) })
+	p.armReady(r)
+	return r, nil
 }
 
-func (p *Proc) writePidFileLocked(r *run) {
-	if p.o.Config.PidFile == "" {
+// becameReady moves a launching run that asked to be waited for to online,
+// or says why it is not; it stays launching, and becomes online if it says
+// so later.
+func (p *Proc) becameReady(r *run, err error) {
+	if p.st.run != r || p.st.status != api.StatusLaunching {
 		return
 	}
-	if err := os.WriteFile(p.o.Config.PidFile, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
-		p.o.Log.Warn("cannot write pid file", "app", p.o.Config.App.Spec.Name, "path", p.o.Config.PidFile, "err", err)
+	if err == nil {
+		p.st.status = api.StatusOnline
+		p.st.reason = ""
+		p.emit("online", false)
+		return
 	}
-}
-
-// startPump runs a pump for the read end r (the pump closes it), counted
-// in the daemon's pump group.
-func (p *Proc) startPump(r *os.File, sink *logs.Sink, s logs.Stream) {
-	p.o.Pumps.Add(1)
-	go func() {
-		defer p.o.Pumps.Done()
-		_ = logs.Pump(r, sink, s)
-	}()
-}
-
-func (p *Proc) spawnFailed(err error) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	msg := fmt.Sprintf("cannot start %s: %v", p.o.Config.App.Spec.Script, err)
-	p.failLocked(msg)
-	return fmt.Errorf("app %q: %s: %w", p.o.Config.App.Spec.Name, msg, api.ErrInvalid)
-}
-
-func (p *Proc) failLocked(reason string) {
-	p.status = api.StatusErrored
-	p.reason = reason
-	p.o.Log.Error("app errored", "app", p.o.Config.App.Spec.Name, "id", p.o.PMID, "reason", reason)
-	p.emitLocked("errored", false)
-}
-
-// instanceEnvLocked is the app's environment as this instance has it:
-// with increment_var (PORT 3000, 3001, ...) at the app's value plus the
-// instance index. PM2 uses max+1 over the running instances; index-based
-// values stay put when scaling down and back up reuses the holes.
-func (p *Proc) instanceEnvLocked() map[string]string {
-	s := &p.o.Config.App.Spec
-	if s.IncrementVar == "" {
-		return s.Env
+	if r.exited {
+		return // the restart policy reports it
 	}
-	base := 0
-	fmt.Sscan(s.Env[s.IncrementVar], &base)
-	env := make(map[string]string, len(s.Env)+1)
-	for k, v := range s.Env {
-		env[k] = v
-	}
-	env[s.IncrementVar] = strconv.Itoa(base + p.o.Index)
-	return env
-}
-
-// envLocked is the environment of a new run.
-func (p *Proc) envLocked() []string {
-	s := &p.o.Config.App.Spec
-	appEnv := p.instanceEnvLocked()
-	env := make([]string, 0, len(appEnv)+len(p.o.Env)+6)
-	extra := map[string]string{
-		"pm_id":       strconv.Itoa(p.o.PMID),
-		"name":        s.Name,
-		"namespace":   s.Namespace,
-		"unique_id":   p.uniqueID,
-		s.InstanceVar: strconv.Itoa(p.o.Index),
-	}
-	for k, v := range p.o.Env {
-		extra[k] = v
-	}
-	for k, v := range appEnv {
-		if _, ok := extra[k]; !ok {
-			env = append(env, k+"="+v)
+	s := &r.cfg.App.Spec
+	p.st.reason = "not ready: " + err.Error() + "; it keeps launching (see tend logs " + s.Name + ")"
+	p.emit("not ready", false)
+	r.onReady(func(err error) {
+		if err == nil {
+			p.becameReady(r, nil)
 		}
-	}
-	for k, v := range extra {
-		env = append(env, k+"="+v)
-	}
-	return env
+	})
 }
 
-// stop runs the stop sequence. The caller holds p.op.
-func (p *Proc) stop() error {
-	p.mu.Lock()
-	p.cancelTimerLocked()
-	r := p.run
+// fail marks the process errored.
+func (p *Proc) fail(reason string) {
+	p.st.status = api.StatusErrored
+	p.st.reason = reason
+	p.o.Log.Error("app errored", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "reason", reason)
+	p.emit("errored", false)
+}
+
+// stop runs the stop sequence of the current run, if any, and leaves the
+// process stopped; then is called with the outcome.
+func (p *Proc) stop(then func(error)) {
+	p.cancelTimer()
+	r := p.st.run
 	if r == nil {
-		if p.status != api.StatusStopped {
-			p.status = api.StatusStopped
-			p.emitLocked("stop", true)
+		if p.st.status != api.StatusStopped {
+			p.st.status = api.StatusStopped
+			p.emit("stop", true)
 		}
-		p.mu.Unlock()
-		return nil
-	}
-	r.stopping = true
-	p.status = api.StatusStopping
-	spec := p.o.Config.App.Spec
-	p.mu.Unlock()
-
-	gone := stopRun(r, &spec)
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.endRunLocked(r)
-	if !gone {
-		p.failLocked(fmt.Sprintf("could not be stopped: processes of group %d survived SIGKILL (stuck in uninterruptible sleep?)", r.pid))
-		return fmt.Errorf("app %q (id %d) could not be stopped: processes of group %d survived SIGKILL: %w", spec.Name, p.o.PMID, r.pid, api.ErrUnavailable)
-	}
-	p.status = api.StatusStopped
-	p.emitLocked("stop", true)
-	return nil
-}
-
-// stopRun runs r's stop sequence: the 'shutdown' message for a Node app
-// that asked for it (shutdown_with_message), else kill_signal; SIGKILL to
-// the group after kill_timeout. It reports whether everything is gone.
-func stopRun(r *run, s *api.AppSpec) bool {
-	timeout := time.Duration(*s.KillTimeout) * time.Millisecond
-	if s.ShutdownWithMessage && r.ch != nil && r.ch.Send("shutdown") == nil {
-		if waitGone(r, timeout, *s.Treekill) {
-			return true
-		}
-		return killGroup(r, unix.SIGKILL, *s.Treekill, 0)
-	}
-	sig, err := spec.ParseSignal(s.KillSignal)
-	if err != nil {
-		sig = unix.SIGINT
-	}
-	return killGroup(r, sig, *s.Treekill, timeout)
-}
-
-// killGroup sends sig to the run's process group (or only its main process
-// without treekill), waits up to timeout for the group to be empty, then
-// SIGKILLs the group. It reports whether everything is gone.
-func killGroup(r *run, sig unix.Signal, treekill bool, timeout time.Duration) bool {
-	if treekill {
-		_ = unix.Kill(-r.pid, sig)
-	} else {
-		_ = r.proc.Signal(sig)
-	}
-	if waitGone(r, timeout, treekill) {
-		return true
-	}
-	if treekill {
-		_ = unix.Kill(-r.pid, unix.SIGKILL)
-	}
-	_ = r.proc.Signal(unix.SIGKILL)
-	return waitGone(r, 5*time.Second, treekill)
-}
-
-// waitGone waits until the main process was reaped and, with group, its
-// process group is empty. The main process's exit is an event; the rest of
-// the group can only be polled.
-func waitGone(r *run, timeout time.Duration, group bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	select {
-	case <-r.exited:
-	case <-deadline.C:
-		return false
-	}
-	if !group {
-		return true
-	}
-	for wait := time.Millisecond; ; wait = min(wait*2, 50*time.Millisecond) {
-		if !groupAlive(r.pid) {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return false
-		case <-time.After(wait):
-		}
-	}
-}
-
-// groupAlive reports whether process group pgid has members. The daemon is
-// a subreaper, so members orphaned by the group leader are its children and
-// do not linger as zombies.
-func groupAlive(pgid int) bool {
-	return unix.Kill(-pgid, 0) == nil
-}
-
-// endRunLocked records the end of run r, the current run.
-func (p *Proc) endRunLocked(r *run) {
-	if p.run != r {
+		then(nil)
 		return
 	}
-	p.run = nil
+	p.st.status = api.StatusStopping
+	p.stopRun(r, func(gone bool) {
+		p.endRun(r)
+		if !gone {
+			s := &r.cfg.App.Spec
+			p.fail(fmt.Sprintf("could not be stopped: processes of group %d survived SIGKILL (stuck in uninterruptible sleep?)", r.pid))
+			then(fmt.Errorf("app %q (id %d) could not be stopped: processes of group %d survived SIGKILL: %w", s.Name, p.o.PMID, r.pid, api.ErrUnavailable))
+			return
+		}
+		p.st.status = api.StatusStopped
+		p.emit("stop", true)
+		then(nil)
+	})
+}
+
+// endRun records the end of r, the current run.
+func (p *Proc) endRun(r *run) {
+	if p.st.run != r {
+		return
+	}
+	p.st.run = nil
+	if r.exited {
+		p.st.exitCode, p.st.exitSignal = exitOf(r.status)
+	}
 	r.release()
-	select {
-	case <-r.exited:
-		p.exitCode, p.exitSignal = exitOf(r.status)
-	default:
-	}
-	if p.o.Config.PidFile != "" {
-		_ = os.Remove(p.o.Config.PidFile)
+	if r.cfg.PidFile != "" {
+		removeFile(r.cfg.PidFile)
 	}
 }
 
-// release frees what the daemon holds for a run that ended.
-func (r *run) release() {
-	if r.stdin != nil {
-		r.stdin.Close()
+// exited reacts to the end of run r's main process. A run that something
+// stops, or that a reload is trying out, is theirs to handle; the current
+// run ending by itself goes to the restart policy, after the operation
+// under way if any.
+func (p *Proc) exited(r *run) {
+	r.readyDone(exitError(r.status))
+	if r.stopping != nil {
+		p.checkGone(r)
+		return
 	}
-	r.closeChannels()
-	_ = r.proc.Release()
+	if p.st.run == r {
+		p.enqueue(func() { p.crashed(r) })
+	}
 }
 
-func exitOf(ws unix.WaitStatus) (int, string) {
-	if ws.Signaled() {
-		return -1, unix.SignalName(ws.Signal())
+// crashed applies the restart policy to run r, which ended without a stop.
+// Leftovers in its group (children the app did not take down) would hold
+// its ports and files: they get the stop sequence before anything
+// restarts.
+func (p *Proc) crashed(r *run) {
+	if p.st.run != r {
+		p.opDone() // a reload replaced it meanwhile
+		return
 	}
-	return ws.ExitStatus(), ""
-}
-
-// handleExit reacts to a run that ended without a Stop: restart policy.
-func (p *Proc) handleExit(r *run) {
-	p.op.Lock()
-	defer p.op.Unlock()
-	p.mu.Lock()
-	if p.run != r || r.stopping || r.replacing {
-		p.mu.Unlock()
-		return // a Stop or a reload ended this run and reports it
+	restart := func(bool) {
+		defer p.opDone()
+		s := &r.cfg.App.Spec
+		uptime := r.exitedAt.Sub(r.startedAt)
+		p.endRun(r)
+		p.st.status = api.StatusStopped
+		d := decide(p.st.counters, s, Exit{Code: p.st.exitCode, Signal: p.st.exitSignal, Uptime: uptime})
+		p.st.counters = d.Counters
+		if !d.Restart && !d.Errored {
+			p.st.reason = d.Reason
+		}
+		p.emitExit(d)
+		if d.Errored {
+			p.fail(d.Reason)
+		}
+		if !d.Restart {
+			return
+		}
+		if d.Delay <= 0 {
+			p.st.restarts++
+			if _, err := p.launch(); err != nil {
+				p.o.Log.Error("restart failed", "app", s.Name, "id", p.o.PMID, "err", err)
+			}
+			return
+		}
+		p.st.status = api.StatusWaitingRestart
+		delay := time.Duration(d.Delay) * time.Millisecond
+		p.st.restartAt = p.clock.Now().Add(delay)
+		p.st.timerGen++
+		gen := p.st.timerGen
+		p.st.timer = p.clock.AfterFunc(delay, func() {
+			p.post(func() { p.enqueue(func() { p.delayedRestart(gen) }) })
+		})
 	}
-	spec := p.o.Config.App.Spec
-	p.mu.Unlock()
-
-	// Leftovers in the group (children the app did not take down) would hold
-	// its ports and files: stop them before anything restarts.
 	if groupAlive(r.pid) {
-		stopRun(r, &spec)
-	}
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	uptime := time.Since(r.startedAt)
-	p.endRunLocked(r)
-	p.status = api.StatusStopped
-	delay, restart, errored := p.restartPolicyLocked(&spec, uptime)
-	p.emitExitLocked(delay, restart)
-	if errored {
-		p.failLocked(fmt.Sprintf("exited %d times in a row within min_uptime (%d ms) of starting; fix it, then tend restart %s", p.unstable, *spec.MinUptime, spec.Name))
-	}
-	if !restart {
+		p.stopRun(r, restart)
 		return
 	}
-	if delay <= 0 {
-		p.restarts++
-		p.mu.Unlock()
-		err := p.launch()
-		p.mu.Lock()
-		if err != nil {
-			p.o.Log.Error("restart failed", "app", spec.Name, "id", p.o.PMID, "err", err)
-		}
+	restart(true)
+}
+
+// delayedRestart is the restart a delay put off, unless something
+// happened since (a stop, a start, a delete).
+func (p *Proc) delayedRestart(gen int) {
+	defer p.opDone()
+	if gen != p.st.timerGen || p.st.run != nil || p.st.deleted {
 		return
 	}
-	p.status = api.StatusWaitingRestart
-	p.restartAt = time.Now().Add(time.Duration(delay) * time.Millisecond)
-	p.timerGen++
-	gen := p.timerGen
-	p.timer = time.AfterFunc(time.Duration(delay)*time.Millisecond, func() { p.delayedRestart(gen) })
+	p.st.timer = nil
+	p.st.restarts++
+	if _, err := p.launch(); err != nil {
+		p.o.Log.Error("restart failed", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "err", err)
+	}
 }
 
-// restartPolicyLocked applies the restart policy to a run that ended
-// after uptime: whether it restarts and after how many milliseconds, or
-// whether the app has failed too often in a row and is errored.
-func (p *Proc) restartPolicyLocked(spec *api.AppSpec, uptime time.Duration) (delay int, restart, errored bool) {
-	if p.deleted || !*spec.Autorestart {
-		return 0, false, false
+func (p *Proc) cancelTimer() {
+	p.st.timerGen++
+	if p.st.timer != nil {
+		p.st.timer.Stop()
+		p.st.timer = nil
 	}
-	if p.exitSignal == "" && slices.Contains(spec.StopExitCodes, p.exitCode) {
-		p.reason = fmt.Sprintf("exited with code %d, listed in stop_exit_codes", p.exitCode)
-		return 0, false, false
-	}
-	if uptime < time.Duration(*spec.MinUptime)*time.Millisecond {
-		p.unstable++
-		if p.unstable >= *spec.MaxRestarts {
-			return 0, false, true
-		}
-	} else {
-		p.unstable = 0
-	}
-	delay = spec.RestartDelay
-	if spec.ExpBackoffRestartDelay > 0 {
-		if uptime >= api.BackoffResetUptime*time.Millisecond {
-			p.prevDelay = 0
-		}
-		if p.prevDelay == 0 {
-			delay = spec.ExpBackoffRestartDelay
-		} else {
-			delay = min(api.MaxBackoffDelay, p.prevDelay*3/2)
-		}
-		p.prevDelay = delay
-	}
-	return delay, true, false
+	p.st.restartAt = time.Time{}
 }
 
-// emitExitLocked reports the end of a run, with the delay before its
-// restart when one follows.
-func (p *Proc) emitExitLocked(delay int, restart bool) {
-	ev := p.eventLocked("exit", false)
-	code := p.exitCode
-	ev.ExitCode = &code
-	if restart {
-		ev.RestartDelay = &delay
-	}
+func (p *Proc) emit(event string, manually bool) {
+	p.notify(p.event(event, manually))
+}
+
+// notify publishes the state, then hands ev to Options.Notify: whoever
+// hears of an event sees at least the state it reports.
+func (p *Proc) notify(ev api.Event) {
+	p.publish()
 	p.o.Notify(ev)
 }
 
-func (p *Proc) delayedRestart(gen int) {
-	p.op.Lock()
-	defer p.op.Unlock()
-	p.mu.Lock()
-	if gen != p.timerGen || p.run != nil || p.deleted {
-		p.mu.Unlock()
-		return
+// emitExit reports the end of a run, with the delay before its restart when
+// one follows.
+func (p *Proc) emitExit(d Decision) {
+	ev := p.event("exit", false)
+	code := p.st.exitCode
+	ev.ExitCode = &code
+	if d.Restart {
+		delay := d.Delay
+		ev.RestartDelay = &delay
 	}
-	p.timer = nil
-	p.restarts++
-	name := p.o.Config.App.Spec.Name
-	p.mu.Unlock()
-	if err := p.launch(); err != nil {
-		p.o.Log.Error("restart failed", "app", name, "id", p.o.PMID, "err", err)
-	}
+	p.notify(ev)
 }
 
-func (p *Proc) cancelTimerLocked() {
-	p.timerGen++
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
-	p.restartAt = time.Time{}
-}
-
-func (p *Proc) emitLocked(event string, manually bool) {
-	p.o.Notify(p.eventLocked(event, manually))
-}
-
-func (p *Proc) eventLocked(event string, manually bool) api.Event {
+func (p *Proc) event(event string, manually bool) api.Event {
+	s := &p.st.cfg.App.Spec
 	return api.Event{
 		Event:     event,
-		At:        time.Now().UnixMilli(),
+		At:        p.clock.Now().UnixMilli(),
 		PMID:      p.o.PMID,
-		Name:      p.o.Config.App.Spec.Name,
-		Namespace: p.o.Config.App.Spec.Namespace,
-		Status:    p.status,
+		Name:      s.Name,
+		Namespace: s.Namespace,
+		Status:    p.st.status,
 		Manually:  manually,
-		Signal:    p.exitSignal,
-		Reason:    p.reason,
+		Signal:    p.st.exitSignal,
+		Reason:    p.st.reason,
 	}
 }
 
-// Snapshot reports the process in jlist shape, without resource usage.
-func (p *Proc) Snapshot() api.Process {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.versionDone {
-		p.version = packageVersion(p.o.Config.App.Spec.Script)
-		p.versionDone = true
-	}
-	s := p.o.Config.App.Spec
-	s.Env = p.instanceEnvLocked()
-	e := api.ProcessEnv{
-		AppSpec:          s,
-		Status:           p.status,
-		PMID:             p.o.PMID,
-		UniqueID:         p.uniqueID,
-		CreatedAt:        p.createdAt.UnixMilli(),
-		RestartTime:      p.restarts,
-		UnstableRestarts: p.unstable,
-		ExitCode:         p.exitCode,
-		PrevRestartDelay: p.prevDelay,
-		PMExecPath:       s.Script,
-		PMCwd:            s.Cwd,
-		PMOutLogPath:     p.o.Config.Paths.Out,
-		PMErrLogPath:     p.o.Config.Paths.Err,
-		PMLogPath:        p.o.Config.Paths.Combined,
-		PMPidPath:        p.o.Config.PidFile,
-		InstanceIndex:    p.o.Index,
-		Version:          p.version,
-		Username:         currentUser(),
-		Reason:           p.reason,
-		ExitSignal:       p.exitSignal,
-	}
-	if !p.lastUptime.IsZero() {
-		e.PMUptime = p.lastUptime.UnixMilli()
-	}
-	if !p.restartAt.IsZero() {
-		e.RestartAt = p.restartAt.UnixMilli()
-	}
-	pid := 0
-	if p.run != nil {
-		pid = p.run.pid
-	}
-	return api.Process{PID: pid, Name: s.Name, PMID: p.o.PMID, Env: e}
-}
-
-// packageVersion is the version in the package.json nearest above script,
-// or "N/A" (PM2's version column).
-func packageVersion(script string) string {
-	if !filepath.IsAbs(script) {
-		return "N/A"
-	}
-	dir := filepath.Dir(script)
-	for i := 0; i < 32; i++ {
-		if b, err := os.ReadFile(filepath.Join(dir, "package.json")); err == nil {
-			if v := jsonVersion(b); v != "" {
-				return v
-			}
-			return "N/A"
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "N/A"
-}
+// errNotReady is a readiness wait that ran out of time.
+var errNotReady = errors.New("not ready in time")

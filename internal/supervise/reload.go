@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,89 +11,88 @@ import (
 )
 
 // Reload replaces the running process without a gap: a new process starts
-// (on spec when it is not nil) next to the old one, and only once it is
+// (on cfg when it is not nil) next to the old one, and only once it is
 // ready is the old one stopped with its stop sequence. Sockets shared
 // through the app's Set stay open throughout, so no connection is refused,
 // and the old process finishes what it has. If the new process dies or is
-// not ready in time, it is stopped, the old one keeps running, and Reload
-// fails saying why. A process that is not running is started.
+// not ready in time, it is stopped, the old one keeps running on the old
+// config, and Reload fails saying why. A process that is not running is
+// started.
 //
 // Ready means: for an app that asked to be waited for (wait_ready, a
 // probe), that signal; otherwise a Node server listening, sd_notify
 // READY=1, or, failing those, listen_timeout passing without the new
 // process dying.
 func (p *Proc) Reload(cfg *Config) error {
-	p.op.Lock()
-	p.mu.Lock()
-	if p.deleted {
-		p.mu.Unlock()
-		p.op.Unlock()
-		return p.deletedErrLocked()
-	}
-	old := p.run
-	prev := p.o.Config
-	if cfg != nil {
-		p.o.Config = *cfg
-		p.versionDone = false
-	}
-	if old == nil {
-		p.cancelTimerLocked()
-		p.restarts++
-		p.mu.Unlock()
-		err := p.launch()
-		p.op.Unlock()
-		if err != nil {
-			return err
+	return p.call(true, func(reply func(error)) {
+		prev := p.st.cfg
+		if cfg != nil {
+			p.st.cfg = &cfgInfo{Config: *cfg}
 		}
-		return p.awaitReady()
-	}
-	p.mu.Unlock()
-	defer p.op.Unlock()
+		old := p.st.run
+		if old == nil {
+			defer p.opDone()
+			p.cancelTimer()
+			p.st.restarts++
+			p.launchThen(reply)
+			return
+		}
+		name := prev.App.Spec.Name
+		aborted := func(err error) error {
+			return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", name, p.o.PMID, err)
+		}
+		next, err := p.spawn(p.st.cfg)
+		if err != nil {
+			err = fmt.Errorf("app %q: cannot start %s: %v: %w", name, p.st.cfg.App.Spec.Script, err, api.ErrInvalid)
+			p.st.cfg = prev
+			reply(aborted(err))
+			p.opDone()
+			return
+		}
+		next.onReady(func(err error) {
+			if err != nil && errors.Is(err, errNotReady) && !awaitsReadiness(&next.cfg.App.Spec) && !next.exited {
+				err = nil // no signal to wait for: alive after listen_timeout will do
+			}
+			if err != nil {
+				p.stopRun(next, func(bool) {
+					next.release()
+					p.st.cfg = prev
+					p.emit("reload failed", true)
+					reply(aborted(fmt.Errorf("the new one failed: %v; see tend logs %s: %w", err, name, api.ErrUnavailable)))
+					p.opDone()
+				})
+				return
+			}
+			p.takeOver(old, next)
+			p.drain(old, func() {
+				p.stopRun(old, func(gone bool) {
+					if !gone {
+						p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", name, "id", p.o.PMID, "pgid", old.pid)
+					}
+					old.release()
+					reply(nil)
+					p.opDone()
+				})
+			})
+		})
+		p.armReady(next)
+	})
+}
 
-	next, err := p.spawn()
-	if err != nil {
-		p.restoreSpec(prev)
-		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", prev.App.Spec.Name, p.o.PMID, err)
+// takeOver makes the reload's new run the current one.
+func (p *Proc) takeOver(old, next *run) {
+	p.st.run = next
+	p.st.lastUptime = next.startedAt
+	p.st.createdAt = p.clock.Now()
+	p.st.restarts++
+	p.st.counters = Counters{}
+	p.st.status = api.StatusOnline
+	p.st.reason = ""
+	if old.cfg.PidFile != next.cfg.PidFile && old.cfg.PidFile != "" {
+		removeFile(old.cfg.PidFile)
 	}
-	p.mu.Lock()
-	next.replacing = true
-	newSpec := p.o.Config.App.Spec
-	p.mu.Unlock()
-
-	if err := next.waitReloadReady(&newSpec); err != nil {
-		next.stopping = true
-		stopRun(next, &newSpec)
-		next.release()
-		p.restoreSpec(prev)
-		p.mu.Lock()
-		p.emitLocked("reload failed", true)
-		p.mu.Unlock()
-		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: the new one failed: %v; see tend logs %s: %w", prev.App.Spec.Name, p.o.PMID, err, prev.App.Spec.Name, api.ErrUnavailable)
-	}
-
-	p.mu.Lock()
-	next.replacing = false
-	old.stopping = true
-	p.run = next
-	p.lastUptime = next.startedAt
-	p.createdAt = time.Now()
-	p.restarts++
-	p.unstable = 0
-	p.prevDelay = 0
-	p.status = api.StatusOnline
-	p.reason = ""
-	p.writePidFileLocked(next)
-	p.emitLocked("reload", true)
-	p.mu.Unlock()
-
-	if err := old.drain(); err != nil {
-		p.o.Log.Debug("reload: drain", "app", prev.App.Spec.Name, "id", p.o.PMID, "pid", old.pid, "err", err)
-	}
-	if !stopRun(old, &prev.App.Spec) {
-		p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", prev.App.Spec.Name, "id", p.o.PMID, "pgid", old.pid)
-	}
-	old.release()
-	return nil
+	p.writePidFile(next)
+	p.emit("reload", true)
 }
 
 // drainTimeout bounds how long a reload waits for an old Node instance to
@@ -104,53 +104,33 @@ const drainTimeout = time.Second
 // drain asks an old run of a Node app with tend's preload to move its
 // clients to the other instances before it is stopped (see
 // sockets.NodeChannel.Drain), so that the app's shutdown closes no
-// connection a client is about to use. Other runs have nothing to drain.
-// An error (connections left open, no preload) leaves the stop as it was.
-func (r *run) drain() error {
-	if r.ch == nil {
-		return nil
+// connection a client is about to use; then calls then. Other runs have
+// nothing to drain, and neither has a run that exited. An error
+// (connections left open, no preload) leaves the stop as it was.
+func (p *Proc) drain(r *run, then func()) {
+	if r.ch == nil || r.exited {
+		then()
+		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	go func() { // an instance that exits has nothing left to drain
-		select {
-		case <-r.exited:
-			cancel()
-		case <-ctx.Done():
-		}
+	go func() {
+		ctx, cancel := context.WithTimeout(r.ctx, drainTimeout)
+		defer cancel()
+		err := r.ch.Drain(ctx)
+		p.post(func() {
+			if err != nil {
+				p.o.Log.Debug("reload: drain", "app", r.cfg.App.Spec.Name, "id", p.o.PMID, "pid", r.pid, "err", err)
+			}
+			then()
+		})
 	}()
-	return r.ch.Drain(ctx)
-}
-
-func (p *Proc) restoreSpec(prev Config) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.o.Config = prev
-	p.versionDone = false
-}
-
-// waitReloadReady waits until a reload's new run may take over.
-func (r *run) waitReloadReady(spec *api.AppSpec) error {
-	timeout := time.Duration(*spec.ListenTimeout) * time.Millisecond
-	err := r.waitReady(timeout)
-	if err == nil || awaitsReadiness(spec) {
-		return err
-	}
-	select {
-	case <-r.exited:
-		return err
-	default:
-		return nil // no signal to wait for: alive after listen_timeout will do
-	}
 }
 
 // Graceful reports whether a reload can replace this process without a
 // gap: its app shares sockets owned by the daemon (declared ones, or a
 // cluster-mode Node app's). Others restart on reload, as in PM2.
 func (p *Proc) Graceful() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.o.Config.Set != nil && SharesSockets(&p.o.Config.App.Spec)
+	c := p.view.Load().cfg
+	return c.Set != nil && SharesSockets(&c.App.Spec)
 }
 
 // SharesSockets reports whether an app's instances share sockets the

@@ -1,0 +1,369 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
+)
+
+// run is one OS process of a Proc. The fields set by spawn never change;
+// the others are the loop's.
+type run struct {
+	cfg       *cfgInfo // what it runs
+	proc      *os.Process
+	pid       int
+	startedAt time.Time
+	stdin     *os.File
+	sink      *logs.Sink // its output; closed once both pumps are done
+	ch        *sockets.NodeChannel
+	notifier  *sockets.Notifier
+	// ctx ends when the main process exits or the run is released: it
+	// stops what the run started (the readiness watcher, the probe, a
+	// drain).
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	exited   bool
+	exitedAt time.Time
+	status   unix.WaitStatus
+
+	// Readiness: ready once it said so; waiters hear the outcome once.
+	ready      bool
+	waiters    []func(error)
+	readyTimer Timer
+
+	stopping *stopSeq // the stop sequence under way, nil when none
+	released bool
+}
+
+// awaitsReadiness reports whether an app asked to be waited for: it is
+// launching, not online, until it says it is ready (wait_ready: Node's
+// process.send('ready') or sd_notify READY=1) or its probe passes.
+func awaitsReadiness(s *api.AppSpec) bool { return s.WaitReady || s.Ready != nil }
+
+// spawn starts one OS process for cfg, with its pipes and log pumps and
+// what cluster mode adds: the app's declared sockets as fds 3...
+// (LISTEN_FDS, through the tend binary's shim so LISTEN_PID is right), for
+// Node the IPC channel (and in cluster mode the preload that hands it the
+// daemon's sockets), and a notify socket for sd_notify readiness. It does
+// not make the run current.
+func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
+	app := &cfg.App.Spec
+	argv := slices.Clone(cfg.App.Argv)
+	argv0 := argv[0]
+	env := runEnv(app, p.o.PMID, p.o.Index, p.st.uniqueID, p.o.Env)
+	p.st.spawns++
+
+	ctx, cancel := context.WithCancel(p.ctx)
+	r := &run{cfg: cfg, ctx: ctx, cancel: cancel}
+	var extra []*os.File // fds 3...; closed once the child has them
+	defer func() {
+		for _, f := range extra {
+			f.Close()
+		}
+		if err != nil {
+			r.closeChannels()
+			cancel()
+		}
+	}()
+
+	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open log files: %v; pass writable paths with -o and -e", err)
+	}
+	r.sink = sink
+	defer func() {
+		if err != nil {
+			sink.Close()
+		}
+	}()
+
+	if cfg.Set != nil {
+		files, names, err := cfg.Set.Activation()
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, files...)
+		if len(files) > 0 {
+			env = sockets.ActivationEnv(env, names)
+			argv = sockets.ShimArgv(p.o.Self, argv)
+			argv0 = p.o.Self
+		}
+	}
+	if spec.IsNode(app.Interpreter) {
+		preload := app.ExecMode == api.ClusterMode && p.o.Preload != "" && cfg.Set != nil
+		var onListen sockets.ListenFunc
+		if preload {
+			onListen = cfg.Set.Listen
+		}
+		ch, end, err := sockets.NewNodeChannel(onListen)
+		if err != nil {
+			return nil, err
+		}
+		r.ch = ch
+		env = sockets.NodeChannelEnv(env, sockets.ListenFDsStart+len(extra))
+		extra = append(extra, end)
+		if preload {
+			env = sockets.NodePreloadEnv(env, p.o.Preload)
+		}
+	} else {
+		env = sockets.NodeChannelEnv(env, -1)
+	}
+	if p.o.RunDir != "" && (awaitsReadiness(app) || cfg.Set != nil) {
+		n, err := sockets.ListenNotify(filepath.Join(p.o.RunDir, fmt.Sprintf("notify-%d-%d.sock", p.o.PMID, p.st.spawns)))
+		if err != nil {
+			return nil, err
+		}
+		r.notifier = n
+		env = sockets.NotifyEnv(env, n.Path())
+	}
+
+	var pipes [6]*os.File // stdin r,w; stdout r,w; stderr r,w
+	for i := 0; i < 3; i++ {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			closeAll(pipes[:])
+			return nil, err
+		}
+		pipes[2*i], pipes[2*i+1] = pr, pw
+	}
+	attr := &os.ProcAttr{
+		Dir:   app.Cwd,
+		Env:   env,
+		Files: append([]*os.File{pipes[0], pipes[3], pipes[5]}, extra...),
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	proc, err := p.o.Reaper.Start(argv0, argv, attr, func(ws unix.WaitStatus) {
+		p.post(func() {
+			r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
+			r.cancel()
+			p.exited(r)
+		})
+	})
+	// The child has its ends now (or never will).
+	closeAll([]*os.File{pipes[0], pipes[3], pipes[5]})
+	if err != nil {
+		closeAll([]*os.File{pipes[1], pipes[2], pipes[4]})
+		return nil, err
+	}
+	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, p.clock.Now(), pipes[1]
+
+	var pumps sync.WaitGroup // this run's, to close its sink after them
+	for _, pump := range []struct {
+		r  *os.File
+		st logs.Stream
+	}{{pipes[2], logs.Out}, {pipes[4], logs.Err}} {
+		pumps.Add(1)
+		p.o.Pumps.Add(1)
+		go func() {
+			defer p.o.Pumps.Done()
+			defer pumps.Done()
+			_ = logs.PumpContext(p.pumps, pump.r, sink, pump.st)
+		}()
+	}
+	go func() {
+		pumps.Wait()
+		sink.Close()
+	}()
+
+	if r.ch != nil || r.notifier != nil {
+		go r.watch(p, app.WaitReady)
+	}
+	if app.Ready != nil {
+		go r.probe(p, *app.Ready, time.Duration(*app.ListenTimeout)*time.Millisecond)
+	}
+	return r, nil
+}
+
+// pumpGrace is how long the log pumps of a deleted process still read: a
+// pipe stays open while any process holds its write end, and a grandchild
+// that left the app's process group may hold it forever; what the app
+// printed last is read well within this.
+const pumpGrace = 2 * time.Second
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// watch reads what the run says over its Node channel and notify socket
+// until both close: readiness, for now.
+func (r *run) watch(p *Proc, waitReady bool) {
+	var msgs <-chan sockets.Message
+	var notes <-chan sockets.Notification
+	if r.ch != nil {
+		msgs = r.ch.Messages()
+	}
+	if r.notifier != nil {
+		notes = r.notifier.Notifications()
+	}
+	for msgs != nil || notes != nil {
+		ready := false
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				continue
+			}
+			// A server listening is ready enough, unless the app promised
+			// to say so itself (wait_ready).
+			ready = m.IsReady() || (m.Listening != "" && !waitReady)
+		case n, ok := <-notes:
+			if !ok {
+				notes = nil
+				continue
+			}
+			ready = n.Ready
+		}
+		if ready {
+			p.post(func() { r.readyDone(nil) })
+		}
+	}
+}
+
+// probe polls the ready probe until it passes, the run ends, or timeout
+// passes.
+func (r *run) probe(p *Proc, s api.ReadySpec, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	defer cancel()
+	if sockets.WaitReady(ctx, s) == nil {
+		p.post(func() { r.readyDone(nil) })
+	}
+}
+
+// onReady calls f once r is ready (nil), or when it exits or runs out of
+// listen_timeout first (the reason). A run that is ready already calls f at
+// once; one whose wait ended without readiness starts a new wait.
+func (r *run) onReady(f func(error)) {
+	if r.ready {
+		f(nil)
+		return
+	}
+	if r.exited {
+		f(exitError(r.status))
+		return
+	}
+	r.waiters = append(r.waiters, f)
+}
+
+// armReady starts listen_timeout for the waiters of r.
+func (p *Proc) armReady(r *run) {
+	if r.readyTimer != nil || r.ready || r.exited {
+		return
+	}
+	timeout := time.Duration(*r.cfg.App.Spec.ListenTimeout) * time.Millisecond
+	r.readyTimer = p.clock.AfterFunc(timeout, func() {
+		p.post(func() {
+			r.readyTimer = nil
+			if !r.ready && !r.exited {
+				r.readyDone(fmt.Errorf("it was not ready after %v (listen_timeout): %w", timeout, errNotReady))
+			}
+		})
+	})
+}
+
+// readyDone ends the waits on r: err nil means ready.
+func (r *run) readyDone(err error) {
+	if r.ready {
+		return
+	}
+	if err == nil {
+		r.ready = true
+	}
+	if r.readyTimer != nil && (err == nil || r.exited) {
+		r.readyTimer.Stop()
+		r.readyTimer = nil
+	}
+	waiters := r.waiters
+	r.waiters = nil
+	for _, f := range waiters {
+		f(err)
+	}
+}
+
+// exitError says how a run ended before it was ready.
+func exitError(ws unix.WaitStatus) error {
+	code, sig := exitOf(ws)
+	if sig != "" {
+		return fmt.Errorf("it was killed by %s before it was ready", sig)
+	}
+	return fmt.Errorf("it exited with code %d before it was ready", code)
+}
+
+func exitOf(ws unix.WaitStatus) (int, string) {
+	if ws.Signaled() {
+		return -1, unix.SignalName(ws.Signal())
+	}
+	return ws.ExitStatus(), ""
+}
+
+// release frees what the daemon holds for a run that ended. Its log pumps
+// read on until the pipes close.
+func (r *run) release() {
+	if r.released {
+		return
+	}
+	r.released = true
+	if r.readyTimer != nil {
+		r.readyTimer.Stop()
+		r.readyTimer = nil
+	}
+	if r.stdin != nil {
+		r.stdin.Close()
+	}
+	r.closeChannels()
+	r.cancel()
+	_ = r.proc.Release()
+}
+
+// closeChannels releases the run's channel and notify socket.
+func (r *run) closeChannels() {
+	if r.ch != nil {
+		r.ch.Close()
+	}
+	if r.notifier != nil {
+		r.notifier.Close()
+	}
+}
+
+func (p *Proc) writePidFile(r *run) {
+	path := r.cfg.PidFile
+	if path == "" {
+		return
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
+		p.o.Log.Warn("cannot write pid file", "app", r.cfg.App.Spec.Name, "path", path, "err", err)
+	}
+}
+
+func removeFile(path string) { _ = os.Remove(path) }
+
+// truncateFiles empties an app's log files while no run writes them.
+func truncateFiles(f logs.Files) error {
+	for _, path := range []string{f.Out, f.Err, f.Combined} {
+		if path == "" {
+			continue
+		}
+		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
