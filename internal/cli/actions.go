@@ -10,7 +10,7 @@ import (
 
 // newActionCmd builds stop, restart, reload, delete and reset: the same
 // shape, one daemon call each.
-func newActionCmd(env *Env, action string, aliases []string, short string) *cobra.Command {
+func newActionCmd(f *Factory, action string, aliases []string, short string) *cobra.Command {
 	var updateEnv, force bool
 	var parallel int
 	fo := &fileOptions{}
@@ -36,18 +36,18 @@ func newActionCmd(env *Env, action string, aliases []string, short string) *cobr
 					return err
 				}
 				if isFile {
-					return actionFile(env, fo, path, action)
+					return actionFile(f, fo, path, action)
 				}
 			}
 			req := api.ActionRequest{Action: action, Selectors: args, Parallel: parallel, Force: force}
 			if updateEnv {
 				req.UpdateEnv, req.Env = true, environ()
 			}
-			resp, err := env.Client().Action(env.ctx, req)
+			resp, err := f.Client().Action(f.Context, req)
 			if err != nil {
 				return err
 			}
-			return printTable(env, resp.Processes)
+			return printTable(f, resp.Processes)
 		},
 	}
 	if action == api.ActionRestart || action == api.ActionReload {
@@ -66,23 +66,23 @@ func newActionCmd(env *Env, action string, aliases []string, short string) *cobr
 // actionFile applies action to the apps of an ecosystem file. Restart and
 // reload apply the file (PM2 starts the apps that do not run, too); stop and
 // delete act on the apps it names, which need not be valid to be stopped.
-func actionFile(env *Env, fo *fileOptions, path, action string) error {
+func actionFile(f *Factory, fo *fileOptions, path, action string) error {
 	switch action {
 	case api.ActionRestart, api.ActionReload:
-		f, err := fo.load(env, path, nil, false)
+		file, err := fo.load(f, path, nil, false)
 		if err != nil {
 			return err
 		}
-		return applyFile(env, f, action)
+		return applyFile(f, file, action)
 	}
-	f, err := fo.load(env, path, nil, true)
+	file, err := fo.load(f, path, nil, true)
 	if err != nil {
 		return err
 	}
-	return actOnFile(env, f, action)
+	return actOnFile(f, file, action)
 }
 
-func newFlushCmd(env *Env) *cobra.Command {
+func newFlushCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "flush [name|id|namespace|all]...",
 		Short: "Empty apps' log files (all apps without an argument)",
@@ -90,12 +90,12 @@ func newFlushCmd(env *Env) *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"all"}
 			}
-			resp, err := env.Client().Action(env.ctx, api.ActionRequest{Action: api.ActionFlush, Selectors: args})
+			resp, err := f.Client().Action(f.Context, api.ActionRequest{Action: api.ActionFlush, Selectors: args})
 			if err != nil {
 				return err
 			}
 			for _, p := range resp.Processes {
-				fmt.Fprintf(env.IO.Out, "[tend] flushed logs of %s (id %d)\n", p.Name, p.PMID)
+				fmt.Fprintf(f.IOStreams.Out, "[tend] flushed logs of %s (id %d)\n", p.Name, p.PMID)
 			}
 			return nil
 		},

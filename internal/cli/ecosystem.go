@@ -82,40 +82,40 @@ func (fo *fileOptions) fileTarget(args []string, findDefault bool) (string, bool
 
 // load reads the ecosystem file at path ("-": standard input) with the
 // command's selection and overlay, and prints its warnings.
-func (fo *fileOptions) load(env *Env, path string, ov config.Overlay, skipResolve bool) (*config.File, error) {
+func (fo *fileOptions) load(f *Factory, path string, ov config.Overlay, skipResolve bool) (*config.File, error) {
 	opts := config.LoadOptions{
 		Env:         fo.env,
 		Only:        fo.onlyList(),
 		BaseEnv:     environ(),
 		Overlay:     ov,
 		SkipResolve: skipResolve,
-		Console:     env.IO.ErrOut, // stdout stays clean for --dry-run
+		Console:     f.IOStreams.ErrOut, // stdout stays clean for --dry-run
 	}
-	var f *config.File
+	var file *config.File
 	var err error
 	if path == "-" {
-		f, err = config.LoadReader("-", env.IO.In, opts)
+		file, err = config.LoadReader("-", f.IOStreams.In, opts)
 	} else {
-		f, err = config.Load(path, opts)
+		file, err = config.Load(path, opts)
 	}
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range f.Warnings {
-		fmt.Fprintf(env.IO.ErrOut, "[tend] warning: %s\n", w)
+	for _, w := range file.Warnings {
+		fmt.Fprintf(f.IOStreams.ErrOut, "[tend] warning: %s\n", w)
 	}
-	return f, nil
+	return file, nil
 }
 
 // printApps prints specs as --dry-run shows them: a JSON array with PM2's
 // attribute names.
-func printApps(env *Env, specs []api.AppSpec) error {
+func printApps(f *Factory, specs []api.AppSpec) error {
 	b, err := json.MarshalIndent(specs, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	_, err = env.IO.Out.Write(b)
+	_, err = f.IOStreams.Out.Write(b)
 	return err
 }
 
@@ -124,15 +124,15 @@ func printApps(env *Env, specs []api.AppSpec) error {
 // notices: after restart or reload, apps that did not run are named as
 // started (PM2 starts them too); apps started from this file before and no
 // longer in it are left alone and named.
-func applyFile(env *Env, f *config.File, verb string) error {
-	specs := f.Apps
-	if f.Path != "-" {
+func applyFile(f *Factory, file *config.File, verb string) error {
+	specs := file.Apps
+	if file.Path != "-" {
 		for i := range specs {
-			specs[i].ConfigFile = f.Path
+			specs[i].ConfigFile = file.Path
 		}
 	}
-	c := env.Client()
-	resp, err := c.Start(env.ctx, api.StartRequest{Apps: specs, Update: true, Reload: verb == "reload"})
+	c := f.Client()
+	resp, err := c.Start(f.Context, api.StartRequest{Apps: specs, Update: true, Reload: verb == "reload"})
 	if err != nil {
 		return err
 	}
@@ -144,22 +144,22 @@ func applyFile(env *Env, f *config.File, verb string) error {
 			}
 		}
 		if len(started) > 0 {
-			fmt.Fprintf(env.IO.Out, "[tend] %s not running; started\n", appList(started))
+			fmt.Fprintf(f.IOStreams.Out, "[tend] %s not running; started\n", appList(started))
 		}
 	}
-	if err := printTable(env, resp.Processes); err != nil {
+	if err := printTable(f, resp.Processes); err != nil {
 		return err
 	}
-	if f.Path == "-" {
+	if file.Path == "-" {
 		return nil
 	}
-	procs, err := c.Summaries(env.ctx)
+	procs, err := c.Summaries(f.Context)
 	if err != nil {
 		return err
 	}
-	if left := droppedApps(f, procs); len(left) > 0 {
-		fmt.Fprintf(env.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
-			appList(left), pronoun(len(left), "is", "are"), displayPath(f.Path), pronoun(len(left), "it was", "they were"),
+	if left := droppedApps(file, procs); len(left) > 0 {
+		fmt.Fprintf(f.IOStreams.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
+			appList(left), pronoun(len(left), "is", "are"), displayPath(file.Path), pronoun(len(left), "it was", "they were"),
 			strings.Join(left, " "), pronoun(len(left), "it", "them"))
 	}
 	return nil
@@ -183,14 +183,14 @@ func droppedApps(f *config.File, procs []api.Process) []string {
 
 // actOnFile stops or deletes the apps f declares that tend manages; the
 // others are named and skipped, as PM2 does.
-func actOnFile(env *Env, f *config.File, action string) error {
-	c := env.Client()
-	procs, err := c.Summaries(env.ctx)
+func actOnFile(f *Factory, file *config.File, action string) error {
+	c := f.Client()
+	procs, err := c.Summaries(f.Context)
 	if err != nil {
 		return err
 	}
 	var sel, skipped []string
-	for _, s := range f.Apps {
+	for _, s := range file.Apps {
 		if slices.ContainsFunc(procs, func(p api.Process) bool { return p.Name == s.Name }) {
 			sel = append(sel, s.Name)
 		} else {
@@ -198,16 +198,16 @@ func actOnFile(env *Env, f *config.File, action string) error {
 		}
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(env.IO.Out, "[tend] %s from %s not managed by tend; nothing to %s\n", appList(skipped), displayPath(f.Path), action)
+		fmt.Fprintf(f.IOStreams.Out, "[tend] %s from %s not managed by tend; nothing to %s\n", appList(skipped), displayPath(file.Path), action)
 	}
 	if len(sel) == 0 {
 		return nil
 	}
-	resp, err := c.Action(env.ctx, api.ActionRequest{Action: action, Selectors: sel})
+	resp, err := c.Action(f.Context, api.ActionRequest{Action: action, Selectors: sel})
 	if err != nil {
 		return err
 	}
-	return printTable(env, resp.Processes)
+	return printTable(f, resp.Processes)
 }
 
 // appList is `app "a"` or `apps "a", "b"`.
@@ -243,7 +243,7 @@ func displayPath(p string) string {
 // newStartOrCmd builds startOrRestart, startOrReload and
 // startOrGracefulReload: start the file's missing apps, restart (or reload)
 // the others on the file's spec.
-func newStartOrCmd(env *Env, name, verb string) *cobra.Command {
+func newStartOrCmd(f *Factory, name, verb string) *cobra.Command {
 	o := &startOptions{}
 	fo := &fileOptions{}
 	cmd := &cobra.Command{
@@ -261,10 +261,10 @@ func newStartOrCmd(env *Env, name, verb string) *cobra.Command {
 			if !ok {
 				return fmt.Errorf("%s needs an ecosystem file and %s is not one; for a script use tend start, or pass --config %s: %w", name, args[0], args[0], api.ErrInvalid)
 			}
-			return startFile(env, cmd.Flags(), o, fo, path, nil, verb)
+			return startFile(f, cmd.Flags(), o, fo, path, nil, verb)
 		},
 	}
-	env.lazyFlags(cmd, func(f *pflag.FlagSet) {
+	f.lazyFlags(cmd, func(f *pflag.FlagSet) {
 		o.register(f)
 		fo.register(f, true)
 	})
@@ -273,7 +273,7 @@ func newStartOrCmd(env *Env, name, verb string) *cobra.Command {
 
 // startFile is start, restart or reload with an ecosystem file: flags the
 // user gave override the file.
-func startFile(env *Env, flags *pflag.FlagSet, o *startOptions, fo *fileOptions, path string, scriptArgs []string, verb string) error {
+func startFile(f *Factory, flags *pflag.FlagSet, o *startOptions, fo *fileOptions, path string, scriptArgs []string, verb string) error {
 	ov, err := o.overlay(flags)
 	if err != nil {
 		return err
@@ -281,14 +281,14 @@ func startFile(env *Env, flags *pflag.FlagSet, o *startOptions, fo *fileOptions,
 	if scriptArgs != nil {
 		ov["args"] = scriptArgs
 	}
-	f, err := fo.load(env, path, ov, false)
+	file, err := fo.load(f, path, ov, false)
 	if err != nil {
 		return err
 	}
 	if fo.dryRun {
-		return printApps(env, f.Apps)
+		return printApps(f, file.Apps)
 	}
-	return applyFile(env, f, verb)
+	return applyFile(f, file, verb)
 }
 
 // overlay is the start flags the user gave, keyed by PM2 attribute name,
@@ -366,7 +366,7 @@ func (o *startOptions) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 	return ov, nil
 }
 
-func newInitCmd(env *Env) *cobra.Command {
+func newInitCmd(f *Factory) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:     "init [simple]",
@@ -401,7 +401,7 @@ func newInitCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("write %s: %v: %w", path, err, api.ErrInvalid)
 			}
-			fmt.Fprintf(env.IO.Out, "[tend] wrote %s; edit it, check it with tend start --dry-run, then run tend start\n", path)
+			fmt.Fprintf(f.IOStreams.Out, "[tend] wrote %s; edit it, check it with tend start --dry-run, then run tend start\n", path)
 			return nil
 		},
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-func newListCmd(env *Env) *cobra.Command {
+func newListCmd(f *Factory) *cobra.Command {
 	var sortBy string
 	cmd := &cobra.Command{
 		Use:     "ls",
@@ -24,14 +24,14 @@ func newListCmd(env *Env) *cobra.Command {
 		Short:   "List apps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := env.Client().Summaries(env.ctx)
+			procs, err := f.Client().Summaries(f.Context)
 			if err != nil {
 				return err
 			}
 			if err := sortProcesses(procs, sortBy); err != nil {
 				return err
 			}
-			renderTable(env.IO.Out, listHeader, processRows(procs, time.Now()), env.IO.Color)
+			renderTable(f.IOStreams.Out, listHeader, processRows(procs, time.Now()), f.IOStreams.Color)
 			return nil
 		},
 	}
@@ -80,29 +80,29 @@ func sortProcesses(procs []api.Process, spec string) error {
 	return nil
 }
 
-func newJlistCmd(env *Env) *cobra.Command {
+func newJlistCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "jlist",
 		Short: "Print apps as JSON, in PM2's jlist shape",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := env.Client().ProcessesJSON(env.ctx)
+			b, err := f.Client().ProcessesJSON(f.Context)
 			if err != nil {
 				return err
 			}
-			_, err = env.IO.Out.Write(b)
+			_, err = f.IOStreams.Out.Write(b)
 			return err
 		},
 	}
 }
 
-func newPrettylistCmd(env *Env) *cobra.Command {
+func newPrettylistCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "prettylist",
 		Short: "Print apps as indented JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := env.Client().ProcessesJSON(env.ctx)
+			b, err := f.Client().ProcessesJSON(f.Context)
 			if err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ func newPrettylistCmd(env *Env) *cobra.Command {
 			if err := json.Indent(&out, b, "", "  "); err != nil {
 				return err
 			}
-			_, err = env.IO.Out.Write(out.Bytes())
+			_, err = f.IOStreams.Out.Write(out.Bytes())
 			return err
 		},
 	}
@@ -118,33 +118,33 @@ func newPrettylistCmd(env *Env) *cobra.Command {
 
 // selectLocal lists the processes selectors name (the daemon applies its
 // selector rules and names a selector that matches nothing).
-func selectLocal(env *Env, sels []string) ([]api.Process, error) {
-	return env.Client().Summaries(env.ctx, sels...)
+func selectLocal(f *Factory, sels []string) ([]api.Process, error) {
+	return f.Client().Summaries(f.Context, sels...)
 }
 
-func newDescribeCmd(env *Env) *cobra.Command {
+func newDescribeCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "describe <name|id>",
 		Aliases: []string{"desc", "info", "show"},
 		Short:   "Show everything about an app",
 		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(env, args)
+			procs, err := selectLocal(f, args)
 			if err != nil {
 				return err
 			}
 			for _, p := range procs {
-				describe(env, p)
+				describe(f, p)
 			}
 			return nil
 		},
 	}
 }
 
-func describe(env *Env, p api.Process) {
+func describe(f *Factory, p api.Process) {
 	e := p.Env
 	status := e.Status
-	fmt.Fprintf(env.IO.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
+	fmt.Fprintf(f.IOStreams.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
 	yesNo := func(b *bool) string {
 		if b != nil && *b {
 			return "yes"
@@ -190,9 +190,9 @@ func describe(env *Env, p api.Process) {
 	if e.MaxMemoryRestart > 0 {
 		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
 	}
-	renderTable(env.IO.Out, []string{"key", "value"}, rows, env.IO.Color)
+	renderTable(f.IOStreams.Out, []string{"key", "value"}, rows, f.IOStreams.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
-		fmt.Fprintf(env.IO.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
+		fmt.Fprintf(f.IOStreams.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
 	}
 }
 
@@ -220,7 +220,7 @@ func exactArgs(n int, hint string) cobra.PositionalArgs {
 	}
 }
 
-func newPidCmd(env *Env) *cobra.Command {
+func newPidCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "pid [name|id]",
 		Short: "Print the pid of apps (all without an argument)",
@@ -229,25 +229,25 @@ func newPidCmd(env *Env) *cobra.Command {
 			if len(args) == 0 {
 				args = []string{"all"}
 			}
-			procs, err := selectLocal(env, args)
+			procs, err := selectLocal(f, args)
 			if err != nil {
 				return err
 			}
 			for _, p := range procs {
-				fmt.Fprintln(env.IO.Out, p.PID)
+				fmt.Fprintln(f.IOStreams.Out, p.PID)
 			}
 			return nil
 		},
 	}
 }
 
-func newIDCmd(env *Env) *cobra.Command {
+func newIDCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "id <name>",
 		Short: "Print the pm_id of an app's instances",
 		Args:  exactArgs(1, "id needs an app name, e.g. tend id api"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(env, args)
+			procs, err := selectLocal(f, args)
 			if err != nil {
 				return err
 			}
@@ -256,25 +256,25 @@ func newIDCmd(env *Env) *cobra.Command {
 				ids[i] = p.PMID
 			}
 			b, _ := json.Marshal(ids)
-			fmt.Fprintln(env.IO.Out, string(b))
+			fmt.Fprintln(f.IOStreams.Out, string(b))
 			return nil
 		},
 	}
 }
 
-func newEnvCmd(env *Env) *cobra.Command {
+func newEnvCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "env <id>",
 		Short: "Print the environment an app runs with",
 		Args:  exactArgs(1, "env needs an app id or name, e.g. tend env 0"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := env.Client().Processes(env.ctx, args...)
+			procs, err := f.Client().Processes(f.Context, args...)
 			if err != nil {
 				return err
 			}
 			for _, p := range procs {
 				for _, k := range slices.Sorted(maps.Keys(p.Env.Env)) {
-					fmt.Fprintf(env.IO.Out, "%s: %s\n", k, p.Env.Env[k])
+					fmt.Fprintf(f.IOStreams.Out, "%s: %s\n", k, p.Env.Env[k])
 				}
 			}
 			return nil

@@ -20,8 +20,8 @@ func TestLazyFlags(t *testing.T) {
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
-			env := &Env{IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, Home: t.TempDir(), ctx: context.Background()}
-			if code := Run(env, args); code != ExitOK {
+			f := NewFactory(context.Background(), &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, t.TempDir())
+			if code := Run(f, args); code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
 			if !strings.Contains(out.String(), "--kill-timeout") {

@@ -9,9 +9,9 @@ import (
 // BenchmarkNewRootCmd measures building the command tree, which every tend
 // invocation pays before it does anything.
 func BenchmarkNewRootCmd(b *testing.B) {
-	env := &Env{IO: &IOStreams{Out: io.Discard, ErrOut: io.Discard}, ctx: context.Background()}
+	f := NewFactory(context.Background(), &IOStreams{Out: io.Discard, ErrOut: io.Discard}, "")
 	b.ReportAllocs()
 	for b.Loop() {
-		NewRootCmd(env)
+		NewRootCmd(f)
 	}
 }

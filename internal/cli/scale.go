@@ -6,7 +6,7 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-func newScaleCmd(env *Env) *cobra.Command {
+func newScaleCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "scale <app> <N|+N|-N>",
 		Short: "Set an app's number of instances",
@@ -22,11 +22,11 @@ func newScaleCmd(env *Env) *cobra.Command {
 			if err := exactArgs(2, "scale needs an app name and a count, e.g. tend scale api 4 (or +2, -1)")(cmd, args); err != nil {
 				return err
 			}
-			resp, err := env.Client().Scale(env.ctx, api.ScaleRequest{Name: args[0], Instances: args[1]})
+			resp, err := f.Client().Scale(f.Context, api.ScaleRequest{Name: args[0], Instances: args[1]})
 			if err != nil {
 				return err
 			}
-			return printTable(env, resp.Processes)
+			return printTable(f, resp.Processes)
 		},
 	}
 }

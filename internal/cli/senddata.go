@@ -10,7 +10,7 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-func newSendDataCmd(env *Env) *cobra.Command {
+func newSendDataCmd(f *Factory) *cobra.Command {
 	var topic string
 	cmd := &cobra.Command{
 		Use:   "sendData <name|id|namespace|all> <data>",
@@ -24,12 +24,12 @@ func newSendDataCmd(env *Env) *cobra.Command {
 			if !json.Valid(data) {
 				data, _ = json.Marshal(args[1])
 			}
-			resp, err := env.Client().SendData(env.ctx, api.SendDataRequest{Selectors: strings.Fields(args[0]), Topic: topic, Data: data})
+			resp, err := f.Client().SendData(f.Context, api.SendDataRequest{Selectors: strings.Fields(args[0]), Topic: topic, Data: data})
 			if err != nil {
 				return err
 			}
 			for _, p := range resp.Processes {
-				fmt.Fprintf(env.IO.Out, "[tend] sent to %s (id %d)\n", p.Name, p.PMID)
+				fmt.Fprintf(f.IOStreams.Out, "[tend] sent to %s (id %d)\n", p.Name, p.PMID)
 			}
 			return nil
 		},

@@ -40,7 +40,7 @@ type startOptions struct {
 	listen                   []string
 }
 
-func newStartCmd(env *Env) *cobra.Command {
+func newStartCmd(f *Factory) *cobra.Command {
 	o := &startOptions{}
 	fo := &fileOptions{}
 	cmd := &cobra.Command{
@@ -65,7 +65,7 @@ func newStartCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if isFile {
-				return startFile(env, cmd.Flags(), o, fo, path, scriptArgs, "start")
+				return startFile(f, cmd.Flags(), o, fo, path, scriptArgs, "start")
 			}
 			target := args[0]
 			switch {
@@ -79,12 +79,12 @@ func newStartCmd(env *Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printApps(env, []api.AppSpec{spec})
+				return printApps(f, []api.AppSpec{spec})
 			}
-			return startRun(env, cmd.Flags(), o, target, scriptArgs)
+			return startRun(f, cmd.Flags(), o, target, scriptArgs)
 		},
 	}
-	env.lazyFlags(cmd, func(f *pflag.FlagSet) {
+	f.lazyFlags(cmd, func(f *pflag.FlagSet) {
 		o.register(f)
 		fo.register(f, true)
 	})
@@ -132,10 +132,10 @@ func (o *startOptions) register(f *pflag.FlagSet) {
 
 // startRun starts a script, or restarts the apps a name, id or namespace
 // selects (PM2's smart start).
-func startRun(env *Env, flags *pflag.FlagSet, o *startOptions, target string, scriptArgs []string) error {
-	c := env.Client()
+func startRun(f *Factory, flags *pflag.FlagSet, o *startOptions, target string, scriptArgs []string) error {
+	c := f.Client()
 	if len(scriptArgs) == 0 && !flags.Changed("name") && !fileExists(target) {
-		if done, err := restartExisting(env, c, target, o.updateEnv); done || err != nil {
+		if done, err := restartExisting(f, c, target, o.updateEnv); done || err != nil {
 			return err
 		}
 	}
@@ -143,30 +143,30 @@ func startRun(env *Env, flags *pflag.FlagSet, o *startOptions, target string, sc
 	if err != nil {
 		return err
 	}
-	resp, err := c.Start(env.ctx, api.StartRequest{Apps: []api.AppSpec{spec}, Update: o.updateEnv})
+	resp, err := c.Start(f.Context, api.StartRequest{Apps: []api.AppSpec{spec}, Update: o.updateEnv})
 	if err != nil {
 		return err
 	}
 	for _, name := range resp.Restarted {
-		fmt.Fprintf(env.IO.Out, "[tend] app %q existed; restarted it\n", name)
+		fmt.Fprintf(f.IOStreams.Out, "[tend] app %q existed; restarted it\n", name)
 	}
-	return printTable(env, resp.Processes)
+	return printTable(f, resp.Processes)
 }
 
 // restartExisting restarts the apps target selects, if any.
-func restartExisting(env *Env, c *client.Client, target string, updateEnv bool) (bool, error) {
+func restartExisting(f *Factory, c *client.Client, target string, updateEnv bool) (bool, error) {
 	req := api.ActionRequest{Action: api.ActionRestart, Selectors: []string{target}}
 	if updateEnv {
 		req.UpdateEnv, req.Env = true, environ()
 	}
-	resp, err := c.Action(env.ctx, req)
+	resp, err := c.Action(f.Context, req)
 	if errors.Is(err, api.ErrNotFound) {
 		return false, nil // not an app: a script or command to start
 	}
 	if err != nil {
 		return true, err
 	}
-	return true, printTable(env, resp.Processes)
+	return true, printTable(f, resp.Processes)
 }
 
 func fileExists(p string) bool {
