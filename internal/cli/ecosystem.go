@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
@@ -240,37 +239,6 @@ func displayPath(p string) string {
 	return p
 }
 
-// newStartOrCmd builds startOrRestart, startOrReload and
-// startOrGracefulReload: start the file's missing apps, restart (or reload)
-// the others on the file's spec.
-func newStartOrCmd(f *Factory, name, verb string) *cobra.Command {
-	o := &startOptions{}
-	fo := &fileOptions{}
-	cmd := &cobra.Command{
-		Use:   name + " [ecosystem file]",
-		Short: "Start an ecosystem file's missing apps and " + verb + " the others on the file's spec",
-		Long: "Start the apps of an ecosystem file that are not running, and " + verb + " those that are, applying\n" +
-			"what changed in the file (script, args, env, instances, limits). Without a file, the current\n" +
-			"directory's ecosystem.config.js (or .json, .yaml) is used.",
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, ok, err := fo.fileTarget(args, true)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("%s needs an ecosystem file and %s is not one; for a script use tend start, or pass --config %s: %w", name, args[0], args[0], api.ErrInvalid)
-			}
-			return startFile(f, cmd.Flags(), o, fo, path, nil, verb)
-		},
-	}
-	f.lazyFlags(cmd, func(f *pflag.FlagSet) {
-		o.register(f)
-		fo.register(f, true)
-	})
-	return cmd
-}
-
 // startFile is start, restart or reload with an ecosystem file: flags the
 // user gave override the file.
 func startFile(f *Factory, flags *pflag.FlagSet, o *startOptions, fo *fileOptions, path string, scriptArgs []string, verb string) error {
@@ -364,47 +332,4 @@ func (o *startOptions) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 	}
 	set("listen", "listen", o.listen)
 	return ov, nil
-}
-
-func newInitCmd(f *Factory) *cobra.Command {
-	var force bool
-	cmd := &cobra.Command{
-		Use:     "init [simple]",
-		Aliases: []string{"ecosystem"},
-		Short:   "Write an ecosystem.config.js template in the current directory",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 || (len(args) == 1 && args[0] != "simple") {
-				return fmt.Errorf("init takes no argument, or simple for a one-app file (tend init simple): %w", api.ErrInvalid)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := filepath.Abs(config.DefaultFiles[0])
-			if err != nil {
-				return err
-			}
-			flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			fd, err := os.OpenFile(path, flag, 0o644)
-			if os.IsExist(err) {
-				return fmt.Errorf("%s already exists; edit it, or pass -f to overwrite it: %w", path, api.ErrConflict)
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %v: %w", path, err, api.ErrInvalid)
-			}
-			_, err = fd.Write(config.Template(len(args) == 1))
-			if cerr := fd.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %v: %w", path, err, api.ErrInvalid)
-			}
-			fmt.Fprintf(f.IOStreams.Out, "[tend] wrote %s; edit it, check it with tend start --dry-run, then run tend start\n", path)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing file")
-	return cmd
 }

@@ -127,3 +127,5 @@ func TestDroppedApps(t *testing.T) {
 		t.Errorf("dropped apps (-want +got):\n%s", diff)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -192,19 +192,3 @@ func (o *startOptions) spec(flags *pflag.FlagSet, script string, args []string) 
 	}
 	return s, nil
 }
-
-func ptr[T any](v T) *T { return &v }
-
-// environ is this process's environment as a map.
-func environ() map[string]string {
-	env := os.Environ()
-	m := make(map[string]string, len(env))
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
-			m[k] = v
-		}
-	}
-	// Variables tend sets for the CLI only must not leak into apps.
-	delete(m, api.EnvReadyFD)
-	return m
-}

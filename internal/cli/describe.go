@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tendpm/tend/api"
+)
+
+func newDescribeCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "describe <name|id>",
+		Aliases: []string{"desc", "info", "show"},
+		Short:   "Show everything about an app",
+		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			procs, err := selectLocal(f, args)
+			if err != nil {
+				return err
+			}
+			for _, p := range procs {
+				describe(f, p)
+			}
+			return nil
+		},
+	}
+}
+
+func describe(f *Factory, p api.Process) {
+	e := p.Env
+	status := e.Status
+	fmt.Fprintf(f.IOStreams.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
+	yesNo := func(b *bool) string {
+		if b != nil && *b {
+			return "yes"
+		}
+		return "no"
+	}
+	uptime := "0"
+	if e.Status == api.StatusOnline && e.PMUptime > 0 {
+		uptime = humanDuration(time.Since(time.UnixMilli(e.PMUptime)))
+	}
+	rows := [][]cell{
+		{{"status", ansiBold}, {status, statusColor(status)}},
+		{{"name", ansiBold}, {p.Name, ""}},
+		{{"namespace", ansiBold}, {e.Namespace, ""}},
+		{{"version", ansiBold}, {orNA(e.Version), ""}},
+		{{"restarts", ansiBold}, {strconv.Itoa(e.RestartTime), ""}},
+		{{"uptime", ansiBold}, {uptime, ""}},
+		{{"pid", ansiBold}, {strconv.Itoa(p.PID), ""}},
+		{{"script path", ansiBold}, {e.PMExecPath, ""}},
+		{{"script args", ansiBold}, {orNA(strings.Join(e.Args, " ")), ""}},
+		{{"error log path", ansiBold}, {orNA(e.PMErrLogPath), ""}},
+		{{"out log path", ansiBold}, {orNA(e.PMOutLogPath), ""}},
+		{{"pid path", ansiBold}, {e.PMPidPath, ""}},
+		{{"interpreter", ansiBold}, {orNA(e.Interpreter), ""}},
+		{{"interpreter args", ansiBold}, {orNA(strings.Join(e.InterpreterArgs, " ")), ""}},
+		{{"script id", ansiBold}, {strconv.Itoa(p.PMID), ""}},
+		{{"exec cwd", ansiBold}, {e.PMCwd, ""}},
+		{{"exec mode", ansiBold}, {e.ExecMode, ""}},
+		{{"instances", ansiBold}, {strconv.Itoa(e.Instances), ""}},
+		{{"autorestart", ansiBold}, {yesNo(e.Autorestart), ""}},
+		{{"kill signal", ansiBold}, {e.KillSignal, ""}},
+		{{"kill timeout", ansiBold}, {fmt.Sprintf("%d ms", deref(e.KillTimeout)), ""}},
+		{{"unstable restarts", ansiBold}, {strconv.Itoa(e.UnstableRestarts), ""}},
+		{{"last exit code", ansiBold}, {exitText(e), ""}},
+		{{"created at", ansiBold}, {time.UnixMilli(e.CreatedAt).Format(time.RFC3339), ""}},
+	}
+	if e.Reason != "" {
+		rows = append(rows, []cell{{"reason", ansiBold}, {e.Reason, ansiRed}})
+	}
+	if e.RestartAt > 0 {
+		rows = append(rows, []cell{{"restarts in", ansiBold}, {time.Until(time.UnixMilli(e.RestartAt)).Round(time.Millisecond).String(), ""}})
+	}
+	if e.MaxMemoryRestart > 0 {
+		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
+	}
+	renderTable(f.IOStreams.Out, []string{"key", "value"}, rows, f.IOStreams.Color)
+	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
+		fmt.Fprintf(f.IOStreams.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
+	}
+}
+
+func exitText(e api.ProcessEnv) string {
+	if e.ExitSignal != "" {
+		return "killed by " + e.ExitSignal
+	}
+	return strconv.Itoa(e.ExitCode)
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
