@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,31 +10,55 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 )
 
-func newDescribeCmd(f *Factory) *cobra.Command {
+// DescribeOptions are describe's: the app to show.
+type DescribeOptions struct {
+	IO      *IOStreams
+	Client  func() *client.Client
+	Context context.Context
+
+	Selector string
+}
+
+// NewCmdDescribe builds describe; runF, if not nil, runs instead of
+// describeRun.
+func NewCmdDescribe(f *Factory, runF func(*DescribeOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = describeRun
+	}
+	opts := &DescribeOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
 		Use:     "describe <name|id>",
 		Aliases: []string{"desc", "info", "show"},
 		Short:   "Show everything about an app",
 		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(f, args)
-			if err != nil {
-				return err
-			}
-			for _, p := range procs {
-				describe(f, p)
-			}
-			return nil
+			opts.Context = cmd.Context()
+			opts.Selector = args[0]
+			return runF(opts)
 		},
 	}
 }
 
-func describe(f *Factory, p api.Process) {
+func describeRun(opts *DescribeOptions) error {
+	procs, err := opts.Client().Summaries(opts.Context, opts.Selector)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, p := range procs {
+		describe(opts.IO, p, now)
+	}
+	return nil
+}
+
+// describe prints one process as a key/value table.
+func describe(io *IOStreams, p api.Process, now time.Time) {
 	e := p.Env
 	status := e.Status
-	fmt.Fprintf(f.IOStreams.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
+	fmt.Fprintf(io.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
 	yesNo := func(b *bool) string {
 		if b != nil && *b {
 			return "yes"
@@ -42,7 +67,7 @@ func describe(f *Factory, p api.Process) {
 	}
 	uptime := "0"
 	if e.Status == api.StatusOnline && e.PMUptime > 0 {
-		uptime = humanDuration(time.Since(time.UnixMilli(e.PMUptime)))
+		uptime = humanDuration(now.Sub(time.UnixMilli(e.PMUptime)))
 	}
 	rows := [][]cell{
 		{{"status", ansiBold}, {status, statusColor(status)}},
@@ -74,14 +99,14 @@ func describe(f *Factory, p api.Process) {
 		rows = append(rows, []cell{{"reason", ansiBold}, {e.Reason, ansiRed}})
 	}
 	if e.RestartAt > 0 {
-		rows = append(rows, []cell{{"restarts in", ansiBold}, {time.Until(time.UnixMilli(e.RestartAt)).Round(time.Millisecond).String(), ""}})
+		rows = append(rows, []cell{{"restarts in", ansiBold}, {time.UnixMilli(e.RestartAt).Sub(now).Round(time.Millisecond).String(), ""}})
 	}
 	if e.MaxMemoryRestart > 0 {
 		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
 	}
-	renderTable(f.IOStreams.Out, []string{"key", "value"}, rows, f.IOStreams.Color)
+	renderTable(io.Out, []string{"key", "value"}, rows, io.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
-		fmt.Fprintf(f.IOStreams.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
+		fmt.Fprintf(io.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
 	}
 }
 

@@ -34,10 +34,11 @@ type Factory struct {
 	Client func() *client.Client
 
 	// flagSetups register commands' flags. Run calls only the one of the
-	// command it runs: start's forty flags, once for start and once for
-	// each startOr* command, were most of the cost of building the command
-	// tree, which every tend invocation pays.
-	flagSetups map[*cobra.Command]func()
+	// command it runs: registering every command's flags (start's forty,
+	// once for start and once for each startOr* command, and the others'
+	// few) was most of the cost of building the command tree, which every
+	// tend invocation pays.
+	flagSetups map[*cobra.Command]func(*pflag.FlagSet)
 }
 
 // NewFactory returns the factory of a run in home.
@@ -60,11 +61,13 @@ func NewFactory(ctx context.Context, streams *IOStreams, home string) *Factory {
 }
 
 // lazyFlags has setup register cmd's flags when cmd is the command run.
+// Every command registers its flags this way.
 func (f *Factory) lazyFlags(cmd *cobra.Command, setup func(*pflag.FlagSet)) {
 	if f.flagSetups == nil {
-		f.flagSetups = map[*cobra.Command]func(){}
+		// Sized for the commands that have flags, so the map never grows.
+		f.flagSetups = make(map[*cobra.Command]func(*pflag.FlagSet), 16)
 	}
-	f.flagSetups[cmd] = func() { setup(cmd.Flags()) }
+	f.flagSetups[cmd] = setup
 }
 
 // setupFlags registers the flags of the command args run: all of them for
@@ -75,8 +78,8 @@ func (f *Factory) setupFlags(root *cobra.Command, args []string) {
 		case "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
 			// cobra adds these commands itself when it executes, so Find
 			// does not know them yet.
-			for _, setup := range f.flagSetups {
-				setup()
+			for cmd, setup := range f.flagSetups {
+				setup(cmd.Flags())
 			}
 			f.flagSetups = nil
 			return
@@ -87,7 +90,7 @@ func (f *Factory) setupFlags(root *cobra.Command, args []string) {
 		return
 	}
 	if setup, ok := f.flagSetups[cmd]; ok {
-		setup()
+		setup(cmd.Flags())
 		delete(f.flagSetups, cmd)
 	}
 }

@@ -2,37 +2,63 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 )
 
-func newListCmd(f *Factory) *cobra.Command {
-	var sortBy string
+// ListOptions are ls': the sort order.
+type ListOptions struct {
+	IO      *IOStreams
+	Client  func() *client.Client
+	Context context.Context
+
+	// Sort is "field[:asc|desc]"; empty keeps the daemon's order (by id).
+	Sort string
+}
+
+// NewCmdList builds ls; runF, if not nil, runs instead of listRun.
+func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = listRun
+	}
+	opts := &ListOptions{IO: f.IOStreams, Client: f.Client}
 	cmd := &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list", "l", "ps", "status"},
 		Short:   "List apps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := f.Client().Summaries(f.Context)
-			if err != nil {
-				return err
-			}
-			if err := sortProcesses(procs, sortBy); err != nil {
-				return err
-			}
-			renderTable(f.IOStreams.Out, listHeader, processRows(procs, time.Now()), f.IOStreams.Color)
-			return nil
+			opts.Context = cmd.Context()
+			return runF(opts)
 		},
 	}
-	cmd.Flags().StringVar(&sortBy, "sort", "", "sort by field[:asc|desc]: id, name, namespace, pid, uptime, restarts, status, cpu, mem")
+	f.lazyFlags(cmd, func(fs *pflag.FlagSet) {
+		fs.StringVar(&opts.Sort, "sort", "", "sort by field[:asc|desc]: id, name, namespace, pid, uptime, restarts, status, cpu, mem")
+	})
 	return cmd
+}
+
+// listRun prints the table. The sort order is checked once the list is
+// in: a bad one is reported as before, with the daemon started.
+func listRun(opts *ListOptions) error {
+	procs, err := opts.Client().Summaries(opts.Context)
+	if err != nil {
+		return err
+	}
+	if err := sortProcesses(procs, opts.Sort); err != nil {
+		return err
+	}
+	renderTable(opts.IO.Out, listHeader, processRows(procs, time.Now()), opts.IO.Color)
+	return nil
 }
 
 // sortProcesses orders procs by "field[:asc|desc]".
@@ -74,10 +100,4 @@ func sortProcesses(procs []api.Process, spec string) error {
 	}
 	slices.SortStableFunc(procs, key)
 	return nil
-}
-
-// selectLocal lists the processes selectors name (the daemon applies its
-// selector rules and names a selector that matches nothing).
-func selectLocal(f *Factory, sels []string) ([]api.Process, error) {
-	return f.Client().Summaries(f.Context, sels...)
 }

@@ -1,7 +1,3 @@
-// Package cli is tend's command line: cobra commands that turn flags into
-// api types, call the daemon through package client, and print tables or
-// JSON. Each command is a constructor that takes the shared *Env; behaviour
-// lives in plain functions so it can be tested without a terminal.
 package cli
 
 import (
@@ -10,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
@@ -37,7 +32,7 @@ func Main() ExitCode {
 
 // Run runs one command line with f.
 func Run(f *Factory, args []string) ExitCode {
-	root := NewRootCmd(f)
+	root := NewCmdRoot(f)
 	args = rewriteArgs(args)
 	f.setupFlags(root, args)
 	root.SetArgs(args)
@@ -74,55 +69,6 @@ func errorText(err error) string {
 		return ce.Message
 	}
 	return api.Message(err)
-}
-
-// NewRootCmd builds the command tree. The flags of start and startOr* are
-// registered by Run for the command it runs (see Factory.lazyFlags); a
-// caller that executes the tree itself calls f.setupFlags first.
-func NewRootCmd(f *Factory) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "tend",
-		Short: "A process manager: PM2's model and command line, for programs in any language",
-		Long: "tend runs your programs in the background, restarts them when they crash, keeps their logs,\n" +
-			"and shows what they cost. Commands and ecosystem files are PM2's.",
-		Version:           api.Version,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
-	}
-	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v; see \"tend %s --help\"", err, c.Name())
-	})
-	root.AddCommand(
-		newStartCmd(f),
-		newStartOrCmd(f, "startOrRestart", api.ActionRestart),
-		newStartOrCmd(f, "startOrReload", api.ActionReload),
-		newStartOrCmd(f, "startOrGracefulReload", api.ActionReload),
-		newInitCmd(f),
-		newActionCmd(f, api.ActionStop, nil, "Stop apps (they stay in the list)"),
-		newActionCmd(f, api.ActionRestart, nil, "Restart apps"),
-		newActionCmd(f, api.ActionReload, []string{"gracefulReload"}, "Reload apps (restart, one instance at a time when they share sockets)"),
-		newActionCmd(f, api.ActionDelete, []string{"del"}, "Stop apps and remove them from the list"),
-		newActionCmd(f, api.ActionReset, nil, "Reset apps' restart counters"),
-		newFlushCmd(f),
-		newListCmd(f),
-		newJlistCmd(f),
-		newPrettylistCmd(f),
-		newDescribeCmd(f),
-		newPidCmd(f),
-		newIDCmd(f),
-		newEnvCmd(f),
-		newSendSignalCmd(f),
-		newSendCmd(f),
-		newSendDataCmd(f),
-		newScaleCmd(f),
-		newLogsCmd(f),
-		newPingCmd(f),
-		newKillCmd(f),
-		newUpdateCmd(f),
-	)
-	return root
 }
 
 func isTerminal(f *os.File) bool {

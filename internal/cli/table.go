@@ -166,10 +166,10 @@ func humanBytes(n int64) string {
 
 // printTable prints processes as the ls table (nothing for an empty list
 // of processes touched by an action).
-func printTable(f *Factory, procs []api.Process) error {
+func printTable(io *IOStreams, procs []api.Process) error {
 	if len(procs) == 0 {
 		return nil
 	}
-	renderTable(f.IOStreams.Out, listHeader, processRows(procs, time.Now()), f.IOStreams.Color)
+	renderTable(io.Out, listHeader, processRows(procs, time.Now()), io.Color)
 	return nil
 }
