@@ -10,22 +10,31 @@ import (
 // TestLazyFlags: flags registered on first use still show in help and
 // shell completion, however they are asked for.
 func TestLazyFlags(t *testing.T) {
-	tests := [][]string{
-		{"start", "--help"},
-		{"help", "start"},
-		{"help", "startOrReload"},
-		{"startOrRestart", "-h"},
-		{"__complete", "start", "--kill-t"},
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"start", "--help"}, "--kill-timeout"},
+		{[]string{"help", "start"}, "--kill-timeout"},
+		{[]string{"help", "startOrReload"}, "--kill-timeout"},
+		{[]string{"startOrRestart", "-h"}, "--kill-timeout"},
+		{[]string{"__complete", "start", "--kill-t"}, "--kill-timeout"},
+		{[]string{"logs", "--help"}, "--nostream"},
+		{[]string{"log", "-h"}, "--nostream"},
+		{[]string{"help", "stop"}, "--only"},
+		{[]string{"gracefulReload", "--help"}, "--parallel"},
+		{[]string{"ps", "--help"}, "--sort"},
+		{[]string{"__complete", "sendData", "--to"}, "--topic"},
 	}
-	for _, args := range tests {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			f := NewFactory(context.Background(), &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, t.TempDir())
-			if code := Run(f, args); code != ExitOK {
+			if code := Run(f, tt.args); code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
-			if !strings.Contains(out.String(), "--kill-timeout") {
-				t.Errorf("no --kill-timeout in:\n%s", out.String())
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("no %s in:\n%s", tt.want, out.String())
 			}
 		})
 	}
