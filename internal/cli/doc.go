@@ -15,5 +15,9 @@
 // flags.
 //
 // Main runs os.Args and returns the exit code (0, or 1 after one
-// "[tend] error:" line).
+// "[tend] error:" line). The same Main runs inside the acceptance tests:
+// txtar transcripts in testdata/script, run by testscript with this
+// package's test binary as the tend command, for what reads best as a
+// command line and its output (help, errors, --dry-run, init). They start
+// no daemon; package integration drives the real binary and its daemon.
 package cli
