@@ -47,11 +47,22 @@ func describeRun(opts *DescribeOptions) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	for _, p := range procs {
-		describe(opts.IO, p, now)
-	}
+	printDescriptions(opts.IO, procs, time.Now())
 	return nil
+}
+
+// printDescriptions prints each process as a key/value table, and the
+// attributes an app sets that tend does not act on yet once per app on
+// standard error, however many instances it has.
+func printDescriptions(io *IOStreams, procs []api.Process, now time.Time) {
+	warned := map[string]bool{}
+	for _, p := range procs {
+		if !warned[p.Name] {
+			warned[p.Name] = true
+			warnPending(io, &p.Env.AppSpec)
+		}
+		describe(io, p, now)
+	}
 }
 
 // describe prints one process as a key/value table.

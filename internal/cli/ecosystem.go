@@ -115,6 +115,9 @@ func startFile(opts *StartOptions) error {
 	if err != nil {
 		return err
 	}
+	for i := range file.Apps {
+		warnPending(opts.IO, &file.Apps[i])
+	}
 	if opts.DryRun {
 		return printApps(opts.IO, file.Apps)
 	}

@@ -116,6 +116,7 @@ func startRun(opts *StartOptions) error {
 		if err != nil {
 			return err
 		}
+		warnPending(opts.IO, &s)
 		return printApps(opts.IO, []api.AppSpec{s})
 	}
 	c := opts.Client()
@@ -128,6 +129,7 @@ func startRun(opts *StartOptions) error {
 	if err != nil {
 		return err
 	}
+	warnPending(opts.IO, &s)
 	resp, err := c.Start(opts.Context, api.StartRequest{Apps: []api.AppSpec{s}, Update: opts.UpdateEnv})
 	if err != nil {
 		return err

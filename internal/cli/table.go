@@ -98,8 +98,10 @@ func processRows(procs []api.Process, now time.Time) [][]cell {
 			uptime = humanDuration(now.Sub(time.UnixMilli(e.PMUptime)))
 		}
 		mode := strings.TrimSuffix(e.ExecMode, "_mode")
+		// Whether a watcher runs, not whether watch is set: tend accepts
+		// watch before it can act on it (spec.Pending).
 		watching := "disabled"
-		if len(e.Watch) > 0 {
+		if e.Watching {
 			watching = "enabled"
 		}
 		rows = append(rows, []cell{
