@@ -54,22 +54,22 @@ func describeRun(opts *DescribeOptions) error {
 // printDescriptions prints each process as a key/value table, and the
 // attributes an app sets that tend does not act on yet once per app on
 // standard error, however many instances it has.
-func printDescriptions(io *IOStreams, procs []api.Process, now time.Time) {
+func printDescriptions(ios *IOStreams, procs []api.Process, now time.Time) {
 	warned := map[string]bool{}
 	for _, p := range procs {
 		if !warned[p.Name] {
 			warned[p.Name] = true
-			warnPending(io, &p.Env.AppSpec)
+			warnPending(ios, &p.Env.AppSpec)
 		}
-		describe(io, p, now)
+		describe(ios, p, now)
 	}
 }
 
 // describe prints one process as a key/value table.
-func describe(io *IOStreams, p api.Process, now time.Time) {
+func describe(ios *IOStreams, p api.Process, now time.Time) {
 	e := p.Env
 	status := e.Status
-	fmt.Fprintf(io.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
+	fmt.Fprintf(ios.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
 	yesNo := func(b *bool) string {
 		if b != nil && *b {
 			return "yes"
@@ -115,9 +115,9 @@ func describe(io *IOStreams, p api.Process, now time.Time) {
 	if e.MaxMemoryRestart > 0 {
 		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
 	}
-	renderTable(io.Out, []string{"key", "value"}, rows, io.Color)
+	renderTable(ios.Out, []string{"key", "value"}, rows, ios.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
-		fmt.Fprintf(io.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
+		fmt.Fprintf(ios.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
 	}
 }
 

@@ -82,13 +82,13 @@ func (ff *fileFlags) fileTarget(args []string, findDefault bool) (string, bool, 
 
 // loadFile reads the ecosystem file at path ("-": standard input) with
 // opts, and prints its warnings.
-func loadFile(io *IOStreams, path string, opts config.LoadOptions) (*config.File, error) {
+func loadFile(ios *IOStreams, path string, opts config.LoadOptions) (*config.File, error) {
 	opts.BaseEnv = environ()
-	opts.Console = io.ErrOut // stdout stays clean for --dry-run
+	opts.Console = ios.ErrOut // stdout stays clean for --dry-run
 	var file *config.File
 	var err error
 	if path == "-" {
-		file, err = config.LoadReader("-", io.In, opts)
+		file, err = config.LoadReader("-", ios.In, opts)
 	} else {
 		file, err = config.Load(path, opts)
 	}
@@ -96,7 +96,7 @@ func loadFile(io *IOStreams, path string, opts config.LoadOptions) (*config.File
 		return nil, err
 	}
 	for _, w := range file.Warnings {
-		fmt.Fprintf(io.ErrOut, "[tend] warning: %s\n", w)
+		fmt.Fprintf(ios.ErrOut, "[tend] warning: %s\n", w)
 	}
 	return file, nil
 }
@@ -104,7 +104,7 @@ func loadFile(io *IOStreams, path string, opts config.LoadOptions) (*config.File
 // startFile is start, startOr* and restart or reload with an ecosystem
 // file: flags the user gave override the file.
 func startFile(opts *StartOptions) error {
-	ov := maps.Clone(opts.Overlay)
+	ov := maps.Clone(opts.Overlay) // the options stay as parsed
 	if opts.ScriptArgs != nil {
 		if ov == nil {
 			ov = config.Overlay{}
@@ -126,13 +126,13 @@ func startFile(opts *StartOptions) error {
 
 // printApps prints specs as --dry-run shows them: a JSON array with PM2's
 // attribute names.
-func printApps(io *IOStreams, specs []api.AppSpec) error {
+func printApps(ios *IOStreams, specs []api.AppSpec) error {
 	b, err := json.MarshalIndent(specs, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	_, err = io.Out.Write(b)
+	_, err = ios.Out.Write(b)
 	return err
 }
 

@@ -112,20 +112,20 @@ func logsRun(opts *LogsOptions) error {
 
 // printLogLine prints a line the way PM2 does: "0|api  | text", the
 // "id|name" column as wide as the longest one seen plus one.
-func printLogLine(io *IOStreams, l api.LogLine, width *int) error {
+func printLogLine(ios *IOStreams, l api.LogLine, width *int) error {
 	name := strconv.Itoa(l.PMID) + "|" + l.Name
 	if l.PMID < 0 {
 		name = "tend"
 	}
 	*width = max(*width, len(name)+1)
 	prefix := fmt.Sprintf("%-*s |", *width, name)
-	if io.Color {
+	if ios.Color {
 		color := ansiGreen
 		if l.Stream == "err" {
 			color = ansiRed
 		}
 		prefix = color + prefix + ansiReset
 	}
-	_, err := fmt.Fprintf(io.Out, "%s %s\n", prefix, l.Line)
+	_, err := fmt.Fprintf(ios.Out, "%s %s\n", prefix, l.Line)
 	return err
 }

@@ -11,8 +11,8 @@ import (
 // accepts but does not act on yet, if any, so that nothing a user sets is
 // ignored in silence. start (a script or a file), --dry-run and describe
 // call it once per app.
-func warnPending(io *IOStreams, s *api.AppSpec) {
+func warnPending(ios *IOStreams, s *api.AppSpec) {
 	if w := spec.PendingWarning(s); w != "" {
-		fmt.Fprintf(io.ErrOut, "[tend] warning: %s\n", w)
+		fmt.Fprintf(ios.ErrOut, "[tend] warning: %s\n", w)
 	}
 }

@@ -168,10 +168,10 @@ func humanBytes(n int64) string {
 
 // printTable prints processes as the ls table (nothing for an empty list
 // of processes touched by an action).
-func printTable(io *IOStreams, procs []api.Process) error {
+func printTable(ios *IOStreams, procs []api.Process) error {
 	if len(procs) == 0 {
 		return nil
 	}
-	renderTable(io.Out, listHeader, processRows(procs, time.Now()), io.Color)
+	renderTable(ios.Out, listHeader, processRows(procs, time.Now()), ios.Color)
 	return nil
 }
