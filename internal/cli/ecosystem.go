@@ -3,21 +3,21 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/config"
-	"github.com/tendpm/tend/internal/spec"
 )
 
-// fileOptions are the flags of commands that can act on an ecosystem file.
-type fileOptions struct {
+// fileFlags are the flags of commands that can act on an ecosystem file,
+// as parsed; fileTarget and onlyList turn them into options.
+type fileFlags struct {
 	config string
 	only   string // comma-separated; a string flag, as pflag's slice flags cost a 4 KB buffer each to create
 	env    string
@@ -25,9 +25,9 @@ type fileOptions struct {
 }
 
 // onlyList is --only as a list of names.
-func (fo *fileOptions) onlyList() []string {
+func (ff *fileFlags) onlyList() []string {
 	var names []string
-	for n := range strings.SplitSeq(fo.only, ",") {
+	for n := range strings.SplitSeq(ff.only, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			names = append(names, n)
 		}
@@ -35,12 +35,12 @@ func (fo *fileOptions) onlyList() []string {
 	return names
 }
 
-func (fo *fileOptions) register(f *pflag.FlagSet, dryRun bool) {
-	f.StringVar(&fo.config, "config", "", "ecosystem file to use, whatever its name (ecosystem.prod, apps.conf)")
-	f.StringVar(&fo.only, "only", "", "with an ecosystem file, act only on these apps (--only api,worker)")
-	f.StringVar(&fo.env, "env", "", "with an ecosystem file, apply each app's env_<name> (--env production)")
+func (ff *fileFlags) register(fs *pflag.FlagSet, dryRun bool) {
+	fs.StringVar(&ff.config, "config", "", "ecosystem file to use, whatever its name (ecosystem.prod, apps.conf)")
+	fs.StringVar(&ff.only, "only", "", "with an ecosystem file, act only on these apps (--only api,worker)")
+	fs.StringVar(&ff.env, "env", "", "with an ecosystem file, apply each app's env_<name> (--env production)")
 	if dryRun {
-		f.BoolVar(&fo.dryRun, "dry-run", false, "start nothing; print the resolved apps as JSON")
+		fs.BoolVar(&ff.dryRun, "dry-run", false, "start nothing; print the resolved apps as JSON")
 	}
 }
 
@@ -48,12 +48,12 @@ func (fo *fileOptions) register(f *pflag.FlagSet, dryRun bool) {
 // "-" for standard input, or a path config.IsConfigFile recognizes. With
 // findDefault and no argument, the default file of the current directory
 // (ecosystem.config.js, then the other formats) is the target.
-func (fo *fileOptions) fileTarget(args []string, findDefault bool) (string, bool, error) {
-	if fo.config != "" {
+func (ff *fileFlags) fileTarget(args []string, findDefault bool) (string, bool, error) {
+	if ff.config != "" {
 		if len(args) > 0 {
-			return "", false, fmt.Errorf("give the ecosystem file once, as an argument or with --config, not both (got %s and --config %s): %w", args[0], fo.config, api.ErrInvalid)
+			return "", false, fmt.Errorf("give the ecosystem file once, as an argument or with --config, not both (got %s and --config %s): %w", args[0], ff.config, api.ErrInvalid)
 		}
-		return fo.config, true, nil
+		return ff.config, true, nil
 	}
 	if len(args) == 0 {
 		if !findDefault {
@@ -74,69 +74,86 @@ func (fo *fileOptions) fileTarget(args []string, findDefault bool) (string, bool
 			return a, true, nil
 		}
 	}
-	if fo.only != "" || fo.env != "" {
+	if ff.only != "" || ff.env != "" {
 		return "", false, fmt.Errorf("--only and --env apply to an ecosystem file, and %s is not one; name the file, or use --config FILE for an unusual name: %w", args[0], api.ErrInvalid)
 	}
 	return "", false, nil
 }
 
-// load reads the ecosystem file at path ("-": standard input) with the
-// command's selection and overlay, and prints its warnings.
-func (fo *fileOptions) load(env *Env, path string, ov config.Overlay, skipResolve bool) (*config.File, error) {
-	opts := config.LoadOptions{
-		Env:         fo.env,
-		Only:        fo.onlyList(),
-		BaseEnv:     environ(),
-		Overlay:     ov,
-		SkipResolve: skipResolve,
-		Console:     env.IO.ErrOut, // stdout stays clean for --dry-run
-	}
-	var f *config.File
+// loadFile reads the ecosystem file at path ("-": standard input) with
+// opts, and prints its warnings.
+func loadFile(ios *IOStreams, path string, opts config.LoadOptions) (*config.File, error) {
+	opts.BaseEnv = environ()
+	opts.Console = ios.ErrOut // stdout stays clean for --dry-run
+	var file *config.File
 	var err error
 	if path == "-" {
-		f, err = config.LoadReader("-", env.IO.In, opts)
+		file, err = config.LoadReader("-", ios.In, opts)
 	} else {
-		f, err = config.Load(path, opts)
+		file, err = config.Load(path, opts)
 	}
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range f.Warnings {
-		fmt.Fprintf(env.IO.ErrOut, "[tend] warning: %s\n", w)
+	for _, w := range file.Warnings {
+		fmt.Fprintf(ios.ErrOut, "[tend] warning: %s\n", w)
 	}
-	return f, nil
+	return file, nil
+}
+
+// startFile is start, startOr* and restart or reload with an ecosystem
+// file: flags the user gave override the file.
+func startFile(opts *StartOptions) error {
+	ov := maps.Clone(opts.Overlay) // the options stay as parsed
+	if opts.ScriptArgs != nil {
+		if ov == nil {
+			ov = config.Overlay{}
+		}
+		ov["args"] = opts.ScriptArgs
+	}
+	file, err := loadFile(opts.IO, opts.File, config.LoadOptions{Env: opts.Env, Only: opts.Only, Overlay: ov})
+	if err != nil {
+		return err
+	}
+	for i := range file.Apps {
+		warnPending(opts.IO, &file.Apps[i])
+	}
+	if opts.DryRun {
+		return printApps(opts.IO, file.Apps)
+	}
+	return applyFile(opts, file)
 }
 
 // printApps prints specs as --dry-run shows them: a JSON array with PM2's
 // attribute names.
-func printApps(env *Env, specs []api.AppSpec) error {
+func printApps(ios *IOStreams, specs []api.AppSpec) error {
 	b, err := json.MarshalIndent(specs, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	_, err = env.IO.Out.Write(b)
+	_, err = ios.Out.Write(b)
 	return err
 }
 
-// applyFile starts the apps of f and restarts (or reloads) those that exist
-// on the file's spec: the file is the truth. verb is the command, for the
-// notices: after restart or reload, apps that did not run are named as
-// started (PM2 starts them too); apps started from this file before and no
-// longer in it are left alone and named.
-func applyFile(env *Env, f *config.File, verb string) error {
-	specs := f.Apps
-	if f.Path != "-" {
+// applyFile starts the apps of file and restarts (or reloads) those that
+// exist on the file's spec: the file is the truth. opts.Verb is the
+// command, for the notices: after restart or reload, apps that did not run
+// are named as started (PM2 starts them too); apps started from this file
+// before and no longer in it are left alone and named.
+func applyFile(opts *StartOptions, file *config.File) error {
+	specs := file.Apps
+	if file.Path != "-" {
 		for i := range specs {
-			specs[i].ConfigFile = f.Path
+			specs[i].ConfigFile = file.Path
 		}
 	}
-	c := env.Client()
-	resp, err := c.Start(env.ctx, api.StartRequest{Apps: specs, Update: true, Reload: verb == "reload"})
+	c := opts.Client()
+	resp, err := c.Start(opts.Context, api.StartRequest{Apps: specs, Update: true, Reload: opts.Verb == api.ActionReload})
 	if err != nil {
 		return err
 	}
-	if verb != "start" {
+	if opts.Verb != verbStart {
 		var started []string
 		for _, s := range specs {
 			if !slices.Contains(resp.Restarted, s.Name) {
@@ -144,22 +161,22 @@ func applyFile(env *Env, f *config.File, verb string) error {
 			}
 		}
 		if len(started) > 0 {
-			fmt.Fprintf(env.IO.Out, "[tend] %s not running; started\n", appList(started))
+			fmt.Fprintf(opts.IO.Out, "[tend] %s not running; started\n", appList(started))
 		}
 	}
-	if err := printTable(env, resp.Processes); err != nil {
+	if err := printTable(opts.IO, resp.Processes); err != nil {
 		return err
 	}
-	if f.Path == "-" {
+	if file.Path == "-" {
 		return nil
 	}
-	procs, err := c.Summaries(env.ctx)
+	procs, err := c.Summaries(opts.Context)
 	if err != nil {
 		return err
 	}
-	if left := droppedApps(f, procs); len(left) > 0 {
-		fmt.Fprintf(env.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
-			appList(left), pronoun(len(left), "is", "are"), displayPath(f.Path), pronoun(len(left), "it was", "they were"),
+	if left := droppedApps(file, procs); len(left) > 0 {
+		fmt.Fprintf(opts.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
+			appList(left), pronoun(len(left), "is", "are"), displayPath(file.Path), pronoun(len(left), "it was", "they were"),
 			strings.Join(left, " "), pronoun(len(left), "it", "them"))
 	}
 	return nil
@@ -181,16 +198,16 @@ func droppedApps(f *config.File, procs []api.Process) []string {
 	return left
 }
 
-// actOnFile stops or deletes the apps f declares that tend manages; the
-// others are named and skipped, as PM2 does.
-func actOnFile(env *Env, f *config.File, action string) error {
-	c := env.Client()
-	procs, err := c.Summaries(env.ctx)
+// actOnFile stops or deletes the apps file declares that tend manages;
+// the others are named and skipped, as PM2 does.
+func actOnFile(opts *ActionOptions, file *config.File) error {
+	c := opts.Client()
+	procs, err := c.Summaries(opts.Context)
 	if err != nil {
 		return err
 	}
 	var sel, skipped []string
-	for _, s := range f.Apps {
+	for _, s := range file.Apps {
 		if slices.ContainsFunc(procs, func(p api.Process) bool { return p.Name == s.Name }) {
 			sel = append(sel, s.Name)
 		} else {
@@ -198,16 +215,16 @@ func actOnFile(env *Env, f *config.File, action string) error {
 		}
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(env.IO.Out, "[tend] %s from %s not managed by tend; nothing to %s\n", appList(skipped), displayPath(f.Path), action)
+		fmt.Fprintf(opts.IO.Out, "[tend] %s from %s not managed by tend; nothing to %s\n", appList(skipped), displayPath(file.Path), opts.Action)
 	}
 	if len(sel) == 0 {
 		return nil
 	}
-	resp, err := c.Action(env.ctx, api.ActionRequest{Action: action, Selectors: sel})
+	resp, err := c.Action(opts.Context, api.ActionRequest{Action: opts.Action, Selectors: sel})
 	if err != nil {
 		return err
 	}
-	return printTable(env, resp.Processes)
+	return printTable(opts.IO, resp.Processes)
 }
 
 // appList is `app "a"` or `apps "a", "b"`.
@@ -238,173 +255,4 @@ func displayPath(p string) string {
 		}
 	}
 	return p
-}
-
-// newStartOrCmd builds startOrRestart, startOrReload and
-// startOrGracefulReload: start the file's missing apps, restart (or reload)
-// the others on the file's spec.
-func newStartOrCmd(env *Env, name, verb string) *cobra.Command {
-	o := &startOptions{}
-	fo := &fileOptions{}
-	cmd := &cobra.Command{
-		Use:   name + " [ecosystem file]",
-		Short: "Start an ecosystem file's missing apps and " + verb + " the others on the file's spec",
-		Long: "Start the apps of an ecosystem file that are not running, and " + verb + " those that are, applying\n" +
-			"what changed in the file (script, args, env, instances, limits). Without a file, the current\n" +
-			"directory's ecosystem.config.js (or .json, .yaml) is used.",
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, ok, err := fo.fileTarget(args, true)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("%s needs an ecosystem file and %s is not one; for a script use tend start, or pass --config %s: %w", name, args[0], args[0], api.ErrInvalid)
-			}
-			return startFile(env, cmd.Flags(), o, fo, path, nil, verb)
-		},
-	}
-	env.lazyFlags(cmd, func(f *pflag.FlagSet) {
-		o.register(f)
-		fo.register(f, true)
-	})
-	return cmd
-}
-
-// startFile is start, restart or reload with an ecosystem file: flags the
-// user gave override the file.
-func startFile(env *Env, flags *pflag.FlagSet, o *startOptions, fo *fileOptions, path string, scriptArgs []string, verb string) error {
-	ov, err := o.overlay(flags)
-	if err != nil {
-		return err
-	}
-	if scriptArgs != nil {
-		ov["args"] = scriptArgs
-	}
-	f, err := fo.load(env, path, ov, false)
-	if err != nil {
-		return err
-	}
-	if fo.dryRun {
-		return printApps(env, f.Apps)
-	}
-	return applyFile(env, f, verb)
-}
-
-// overlay is the start flags the user gave, keyed by PM2 attribute name,
-// to lay over an ecosystem file's apps. Paths are made absolute against the
-// current directory, as they are for a script.
-func (o *startOptions) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
-	ov := config.Overlay{}
-	set := func(flag, key string, v any) {
-		if flags.Changed(flag) {
-			ov[key] = v
-		}
-	}
-	if flags.Changed("name") && o.name == "" {
-		return nil, fmt.Errorf("app name is empty; pass --name NAME: %w", api.ErrInvalid)
-	}
-	set("name", "name", o.name)
-	set("namespace", "namespace", o.namespace)
-	if flags.Changed("cwd") {
-		abs, err := filepath.Abs(o.cwd)
-		if err != nil {
-			return nil, err
-		}
-		ov["cwd"] = abs
-	}
-	set("instances", "instances", o.instances)
-	set("interpreter", "interpreter", o.interpreter)
-	set("interpreter-args", "interpreter_args", o.interpArgs)
-	set("node-args", "interpreter_args", o.interpArgs)
-	set("force", "force", o.force)
-	for _, p := range []struct {
-		flag, key, val string
-	}{{"output", "out_file", o.out}, {"error", "error_file", o.errFile}, {"log", "log_file", o.logFile}, {"pid", "pid_file", o.pidFile}} {
-		if !flags.Changed(p.flag) {
-			continue
-		}
-		switch {
-		case p.flag == "log" && p.val == spec.CombinedLogDefault:
-			ov[p.key] = true // -l without a path: the default combined log
-		case p.val == "" || api.LogDisabled(p.val):
-			ov[p.key] = p.val
-		default:
-			abs, err := filepath.Abs(p.val)
-			if err != nil {
-				return nil, err
-			}
-			ov[p.key] = abs
-		}
-	}
-	set("merge-logs", "merge_logs", o.mergeLogs)
-	set("disable-logs", "disable_logs", o.disableLogs)
-	set("no-autorestart", "autorestart", !o.noAutorestart)
-	set("no-autostart", "autostart", !o.noAutostart)
-	set("no-treekill", "treekill", !o.noTreekill)
-	set("max-restarts", "max_restarts", o.maxRestarts)
-	set("min-uptime", "min_uptime", o.minUptime)
-	set("restart-delay", "restart_delay", o.restartDelay)
-	set("exp-backoff-restart-delay", "exp_backoff_restart_delay", o.expBackoff)
-	set("stop-exit-codes", "stop_exit_codes", o.stopExitCodes)
-	set("kill-signal", "kill_signal", o.killSignal)
-	if flags.Changed("kill-timeout") && o.killTimeout < 0 {
-		return nil, fmt.Errorf("--kill-timeout %d is negative; give milliseconds, e.g. -k 5000: %w", o.killTimeout, api.ErrInvalid)
-	}
-	set("kill-timeout", "kill_timeout", o.killTimeout)
-	set("listen-timeout", "listen_timeout", o.listenTimeout)
-	set("wait-ready", "wait_ready", o.waitReady)
-	set("shutdown-with-message", "shutdown_with_message", o.shutdownMsg)
-	set("max-memory-restart", "max_memory_restart", o.maxMemory)
-	set("time", "time", o.timeStamps)
-	set("log-date-format", "log_date_format", o.logDateFormat)
-	set("log-type", "log_type", o.logType)
-	if flags.Changed("execute-command") && o.forkMode {
-		ov["exec_mode"] = "fork"
-	}
-	set("listen", "listen", o.listen)
-	return ov, nil
-}
-
-func newInitCmd(env *Env) *cobra.Command {
-	var force bool
-	cmd := &cobra.Command{
-		Use:     "init [simple]",
-		Aliases: []string{"ecosystem"},
-		Short:   "Write an ecosystem.config.js template in the current directory",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 || (len(args) == 1 && args[0] != "simple") {
-				return fmt.Errorf("init takes no argument, or simple for a one-app file (tend init simple): %w", api.ErrInvalid)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := filepath.Abs(config.DefaultFiles[0])
-			if err != nil {
-				return err
-			}
-			flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			fd, err := os.OpenFile(path, flag, 0o644)
-			if os.IsExist(err) {
-				return fmt.Errorf("%s already exists; edit it, or pass -f to overwrite it: %w", path, api.ErrConflict)
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %v: %w", path, err, api.ErrInvalid)
-			}
-			_, err = fd.Write(config.Template(len(args) == 1))
-			if cerr := fd.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %v: %w", path, err, api.ErrInvalid)
-			}
-			fmt.Fprintf(env.IO.Out, "[tend] wrote %s; edit it, check it with tend start --dry-run, then run tend start\n", path)
-			return nil
-		},
-	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "overwrite an existing file")
-	return cmd
 }

@@ -17,7 +17,7 @@ import (
 // TestOverlayFlags: every start flag the user gives becomes an overlay key
 // the config loader accepts, with the meaning the flag has for a script.
 func TestOverlayFlags(t *testing.T) {
-	o := &startOptions{}
+	o := &startFlags{}
 	f := pflag.NewFlagSet("start", pflag.ContinueOnError)
 	o.register(f)
 	args := []string{
@@ -56,7 +56,7 @@ func TestOverlayFlags(t *testing.T) {
 	}
 
 	// Flags left at their defaults do not override a file.
-	o = &startOptions{}
+	o = &startFlags{}
 	f = pflag.NewFlagSet("start", pflag.ContinueOnError)
 	o.register(f)
 	if ov, err := o.overlay(f); err != nil || len(ov) != 0 {
@@ -71,7 +71,7 @@ func TestFileTarget(t *testing.T) {
 	os.WriteFile("app.js", []byte("console.log(1)\n"), 0o644)
 	tests := []struct {
 		name        string
-		fo          fileOptions
+		ff          fileFlags
 		args        []string
 		findDefault bool
 		want        string
@@ -82,16 +82,16 @@ func TestFileTarget(t *testing.T) {
 		{name: "app name", args: []string{"api"}},
 		{name: "file", args: []string{"eco.json"}, want: "eco.json", isFile: true},
 		{name: "stdin", args: []string{"-"}, want: "-", isFile: true},
-		{name: "--config", fo: fileOptions{config: "apps.conf"}, want: "apps.conf", isFile: true},
-		{name: "--config and a file", fo: fileOptions{config: "apps.conf"}, args: []string{"eco.json"}, err: "as an argument or with --config, not both"},
+		{name: "--config", ff: fileFlags{config: "apps.conf"}, want: "apps.conf", isFile: true},
+		{name: "--config and a file", ff: fileFlags{config: "apps.conf"}, args: []string{"eco.json"}, err: "as an argument or with --config, not both"},
 		{name: "file among names", args: []string{"api", "eco.json"}, err: "give it alone"},
 		{name: "no argument, no default", findDefault: true, err: "no ecosystem file in"},
 		{name: "no argument, no lookup", args: nil},
-		{name: "--env on a script", fo: fileOptions{env: "production"}, args: []string{"app.js"}, err: "--only and --env apply to an ecosystem file"},
+		{name: "--env on a script", ff: fileFlags{env: "production"}, args: []string{"app.js"}, err: "--only and --env apply to an ecosystem file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, isFile, err := tt.fo.fileTarget(tt.args, tt.findDefault)
+			got, isFile, err := tt.ff.fileTarget(tt.args, tt.findDefault)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v; want one saying %q", err, tt.err)
@@ -104,7 +104,7 @@ func TestFileTarget(t *testing.T) {
 		})
 	}
 	os.WriteFile("ecosystem.config.js", []byte("module.exports = {apps: []}"), 0o644)
-	got, isFile, err := (&fileOptions{}).fileTarget(nil, true)
+	got, isFile, err := (&fileFlags{}).fileTarget(nil, true)
 	if err != nil || !isFile || got != filepath.Join(dir, "ecosystem.config.js") {
 		t.Errorf("default file: %q, %v, %v", got, isFile, err)
 	}
@@ -127,3 +127,5 @@ func TestDroppedApps(t *testing.T) {
 		t.Errorf("dropped apps (-want +got):\n%s", diff)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,42 +1,64 @@
 package cli
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
+	"context"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/client"
 )
 
-func newListCmd(env *Env) *cobra.Command {
-	var sortBy string
+// ListOptions are ls': the sort order.
+type ListOptions struct {
+	IO      *IOStreams
+	Client  func() *client.Client
+	Context context.Context
+
+	// Sort is "field[:asc|desc]"; empty keeps the daemon's order (by id).
+	Sort string
+}
+
+// NewCmdList builds ls; runF, if not nil, runs instead of listRun.
+func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
+	if runF == nil {
+		runF = listRun
+	}
+	opts := &ListOptions{IO: f.IOStreams, Client: f.Client}
 	cmd := &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list", "l", "ps", "status"},
 		Short:   "List apps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := env.Client().Summaries(env.ctx)
-			if err != nil {
-				return err
-			}
-			if err := sortProcesses(procs, sortBy); err != nil {
-				return err
-			}
-			renderTable(env.IO.Out, listHeader, processRows(procs, time.Now()), env.IO.Color)
-			return nil
+			opts.Context = cmd.Context()
+			return runF(opts)
 		},
 	}
-	cmd.Flags().StringVar(&sortBy, "sort", "", "sort by field[:asc|desc]: id, name, namespace, pid, uptime, restarts, status, cpu, mem")
+	f.lazyFlags(cmd, func(fs *pflag.FlagSet) {
+		fs.StringVar(&opts.Sort, "sort", "", "sort by field[:asc|desc]: id, name, namespace, pid, uptime, restarts, status, cpu, mem")
+	})
 	return cmd
+}
+
+// listRun prints the table. The sort order is checked once the list is
+// in: a bad one is reported as before, with the daemon started.
+func listRun(opts *ListOptions) error {
+	procs, err := opts.Client().Summaries(opts.Context)
+	if err != nil {
+		return err
+	}
+	if err := sortProcesses(procs, opts.Sort); err != nil {
+		return err
+	}
+	renderTable(opts.IO.Out, listHeader, processRows(procs, time.Now()), opts.IO.Color)
+	return nil
 }
 
 // sortProcesses orders procs by "field[:asc|desc]".
@@ -78,206 +100,4 @@ func sortProcesses(procs []api.Process, spec string) error {
 	}
 	slices.SortStableFunc(procs, key)
 	return nil
-}
-
-func newJlistCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "jlist",
-		Short: "Print apps as JSON, in PM2's jlist shape",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := env.Client().ProcessesJSON(env.ctx)
-			if err != nil {
-				return err
-			}
-			_, err = env.IO.Out.Write(b)
-			return err
-		},
-	}
-}
-
-func newPrettylistCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "prettylist",
-		Short: "Print apps as indented JSON",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := env.Client().ProcessesJSON(env.ctx)
-			if err != nil {
-				return err
-			}
-			var out bytes.Buffer
-			if err := json.Indent(&out, b, "", "  "); err != nil {
-				return err
-			}
-			_, err = env.IO.Out.Write(out.Bytes())
-			return err
-		},
-	}
-}
-
-// selectLocal lists the processes selectors name (the daemon applies its
-// selector rules and names a selector that matches nothing).
-func selectLocal(env *Env, sels []string) ([]api.Process, error) {
-	return env.Client().Summaries(env.ctx, sels...)
-}
-
-func newDescribeCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:     "describe <name|id>",
-		Aliases: []string{"desc", "info", "show"},
-		Short:   "Show everything about an app",
-		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(env, args)
-			if err != nil {
-				return err
-			}
-			for _, p := range procs {
-				describe(env, p)
-			}
-			return nil
-		},
-	}
-}
-
-func describe(env *Env, p api.Process) {
-	e := p.Env
-	status := e.Status
-	fmt.Fprintf(env.IO.Out, " Describing process with id %d - name %s\n", p.PMID, p.Name)
-	yesNo := func(b *bool) string {
-		if b != nil && *b {
-			return "yes"
-		}
-		return "no"
-	}
-	uptime := "0"
-	if e.Status == api.StatusOnline && e.PMUptime > 0 {
-		uptime = humanDuration(time.Since(time.UnixMilli(e.PMUptime)))
-	}
-	rows := [][]cell{
-		{{"status", ansiBold}, {status, statusColor(status)}},
-		{{"name", ansiBold}, {p.Name, ""}},
-		{{"namespace", ansiBold}, {e.Namespace, ""}},
-		{{"version", ansiBold}, {orNA(e.Version), ""}},
-		{{"restarts", ansiBold}, {strconv.Itoa(e.RestartTime), ""}},
-		{{"uptime", ansiBold}, {uptime, ""}},
-		{{"pid", ansiBold}, {strconv.Itoa(p.PID), ""}},
-		{{"script path", ansiBold}, {e.PMExecPath, ""}},
-		{{"script args", ansiBold}, {orNA(strings.Join(e.Args, " ")), ""}},
-		{{"error log path", ansiBold}, {orNA(e.PMErrLogPath), ""}},
-		{{"out log path", ansiBold}, {orNA(e.PMOutLogPath), ""}},
-		{{"pid path", ansiBold}, {e.PMPidPath, ""}},
-		{{"interpreter", ansiBold}, {orNA(e.Interpreter), ""}},
-		{{"interpreter args", ansiBold}, {orNA(strings.Join(e.InterpreterArgs, " ")), ""}},
-		{{"script id", ansiBold}, {strconv.Itoa(p.PMID), ""}},
-		{{"exec cwd", ansiBold}, {e.PMCwd, ""}},
-		{{"exec mode", ansiBold}, {e.ExecMode, ""}},
-		{{"instances", ansiBold}, {strconv.Itoa(e.Instances), ""}},
-		{{"autorestart", ansiBold}, {yesNo(e.Autorestart), ""}},
-		{{"kill signal", ansiBold}, {e.KillSignal, ""}},
-		{{"kill timeout", ansiBold}, {fmt.Sprintf("%d ms", deref(e.KillTimeout)), ""}},
-		{{"unstable restarts", ansiBold}, {strconv.Itoa(e.UnstableRestarts), ""}},
-		{{"last exit code", ansiBold}, {exitText(e), ""}},
-		{{"created at", ansiBold}, {time.UnixMilli(e.CreatedAt).Format(time.RFC3339), ""}},
-	}
-	if e.Reason != "" {
-		rows = append(rows, []cell{{"reason", ansiBold}, {e.Reason, ansiRed}})
-	}
-	if e.RestartAt > 0 {
-		rows = append(rows, []cell{{"restarts in", ansiBold}, {time.Until(time.UnixMilli(e.RestartAt)).Round(time.Millisecond).String(), ""}})
-	}
-	if e.MaxMemoryRestart > 0 {
-		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
-	}
-	renderTable(env.IO.Out, []string{"key", "value"}, rows, env.IO.Color)
-	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
-		fmt.Fprintf(env.IO.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
-	}
-}
-
-func exitText(e api.ProcessEnv) string {
-	if e.ExitSignal != "" {
-		return "killed by " + e.ExitSignal
-	}
-	return strconv.Itoa(e.ExitCode)
-}
-
-func deref(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
-// exactArgs is cobra.ExactArgs with a message that says what to pass.
-func exactArgs(n int, hint string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("%s: %w", hint, api.ErrInvalid)
-		}
-		return nil
-	}
-}
-
-func newPidCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pid [name|id]",
-		Short: "Print the pid of apps (all without an argument)",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"all"}
-			}
-			procs, err := selectLocal(env, args)
-			if err != nil {
-				return err
-			}
-			for _, p := range procs {
-				fmt.Fprintln(env.IO.Out, p.PID)
-			}
-			return nil
-		},
-	}
-}
-
-func newIDCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "id <name>",
-		Short: "Print the pm_id of an app's instances",
-		Args:  exactArgs(1, "id needs an app name, e.g. tend id api"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := selectLocal(env, args)
-			if err != nil {
-				return err
-			}
-			ids := make([]int, len(procs))
-			for i, p := range procs {
-				ids[i] = p.PMID
-			}
-			b, _ := json.Marshal(ids)
-			fmt.Fprintln(env.IO.Out, string(b))
-			return nil
-		},
-	}
-}
-
-func newEnvCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
-		Use:   "env <id>",
-		Short: "Print the environment an app runs with",
-		Args:  exactArgs(1, "env needs an app id or name, e.g. tend env 0"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			procs, err := env.Client().Processes(env.ctx, args...)
-			if err != nil {
-				return err
-			}
-			for _, p := range procs {
-				for _, k := range slices.Sorted(maps.Keys(p.Env.Env)) {
-					fmt.Fprintf(env.IO.Out, "%s: %s\n", k, p.Env.Env[k])
-				}
-			}
-			return nil
-		},
-	}
 }

@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// BenchmarkNewRootCmd measures building the command tree, which every tend
+// BenchmarkNewCmdRoot measures building the command tree, which every tend
 // invocation pays before it does anything.
-func BenchmarkNewRootCmd(b *testing.B) {
-	env := &Env{IO: &IOStreams{Out: io.Discard, ErrOut: io.Discard}, ctx: context.Background()}
+func BenchmarkNewCmdRoot(b *testing.B) {
+	f := NewFactory(context.Background(), &IOStreams{Out: io.Discard, ErrOut: io.Discard}, "")
 	b.ReportAllocs()
 	for b.Loop() {
-		NewRootCmd(env)
+		NewCmdRoot(f)
 	}
 }

@@ -98,8 +98,10 @@ func processRows(procs []api.Process, now time.Time) [][]cell {
 			uptime = humanDuration(now.Sub(time.UnixMilli(e.PMUptime)))
 		}
 		mode := strings.TrimSuffix(e.ExecMode, "_mode")
+		// Whether a watcher runs, not whether watch is set: tend accepts
+		// watch before it can act on it (spec.Pending).
 		watching := "disabled"
-		if len(e.Watch) > 0 {
+		if e.Watching {
 			watching = "enabled"
 		}
 		rows = append(rows, []cell{
@@ -166,10 +168,10 @@ func humanBytes(n int64) string {
 
 // printTable prints processes as the ls table (nothing for an empty list
 // of processes touched by an action).
-func printTable(env *Env, procs []api.Process) error {
+func printTable(ios *IOStreams, procs []api.Process) error {
 	if len(procs) == 0 {
 		return nil
 	}
-	renderTable(env.IO.Out, listHeader, processRows(procs, time.Now()), env.IO.Color)
+	renderTable(ios.Out, listHeader, processRows(procs, time.Now()), ios.Color)
 	return nil
 }

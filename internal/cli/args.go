@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tendpm/tend/api"
+)
+
+// exactArgs is cobra.ExactArgs with a message that says what to pass.
+func exactArgs(n int, hint string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s: %w", hint, api.ErrInvalid)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
+)
+
+// startFlags are the flags of start and the startOr* commands, PM2's
+// names, as parsed. overlay turns the ones the user gave into the
+// attributes they set; only -a (updateEnv) is not an attribute.
+type startFlags struct {
+	name, namespace, cwd     string
+	instances                string
+	interpreter, interpArgs  string
+	updateEnv, force         bool
+	out, errFile, logFile    string
+	mergeLogs, disableLogs   bool
+	noAutorestart            bool
+	noAutostart, noTreekill  bool
+	maxRestarts              int
+	minUptime                string
+	restartDelay, expBackoff int
+	stopExitCodes            []int
+	killSignal               string
+	killTimeout              int
+	listenTimeout            int
+	waitReady, shutdownMsg   bool
+	maxMemory                string
+	pidFile                  string
+	timeStamps               bool
+	logDateFormat, logType   string
+	forkMode                 bool
+	listen                   []string
+}
+
+// register adds the flags to fs.
+func (o *startFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.name, "name", "n", "", "app name (default: the script's name)")
+	fs.StringVarP(&o.instances, "instances", "i", "", "number of instances: N, 0 or max (one per CPU), -N (CPUs minus N)")
+	fs.StringVar(&o.namespace, "namespace", "", "namespace (default \"default\")")
+	fs.StringVar(&o.cwd, "cwd", "", "working directory of the app (default: the current one)")
+	fs.StringVar(&o.interpreter, "interpreter", "", "program that runs the script; none runs the file itself")
+	fs.StringVar(&o.interpArgs, "interpreter-args", "", "arguments for the interpreter")
+	fs.StringVar(&o.interpArgs, "node-args", "", "alias of --interpreter-args")
+	fs.BoolVarP(&o.updateEnv, "update-env", "a", false, "when restarting an existing app, replace its environment with this shell's")
+	fs.BoolVarP(&o.force, "force", "f", false, "start the script even if it already runs")
+	fs.StringVarP(&o.out, "output", "o", "", "stdout log file (NULL or /dev/null: none)")
+	fs.StringVarP(&o.errFile, "error", "e", "", "stderr log file (NULL or /dev/null: none)")
+	fs.StringVarP(&o.logFile, "log", "l", "", "combined stdout+stderr log file (no value: <name>.log in the logs dir)")
+	fs.Lookup("log").NoOptDefVal = "true"
+	fs.BoolVar(&o.mergeLogs, "merge-logs", false, "instances share log files (no -<id> suffix)")
+	fs.BoolVar(&o.disableLogs, "disable-logs", false, "write no log files")
+	fs.BoolVar(&o.noAutorestart, "no-autorestart", false, "do not restart the app when it exits")
+	fs.BoolVar(&o.noAutostart, "no-autostart", false, "add the app stopped")
+	fs.BoolVar(&o.noTreekill, "no-treekill", false, "stop only the main process, not its process group")
+	fs.IntVar(&o.maxRestarts, "max-restarts", api.DefaultMaxRestarts, "unstable restarts in a row before the app is errored")
+	fs.StringVar(&o.minUptime, "min-uptime", "", "uptime below which an exit counts as unstable (ms, or 1s, 2m)")
+	fs.IntVar(&o.restartDelay, "restart-delay", 0, "delay before an automatic restart (ms)")
+	fs.IntVar(&o.expBackoff, "exp-backoff-restart-delay", 0, "first automatic restart delay, growing x1.5 up to 15 s (ms)")
+	fs.IntSliceVar(&o.stopExitCodes, "stop-exit-codes", nil, "exit codes after which the app is not restarted")
+	fs.StringVar(&o.killSignal, "kill-signal", "", "signal that asks the app to stop (default SIGINT)")
+	fs.IntVarP(&o.killTimeout, "kill-timeout", "k", api.DefaultKillTimeout, "ms between the stop signal and SIGKILL")
+	fs.IntVar(&o.listenTimeout, "listen-timeout", api.DefaultListenTimeout, "ms to wait for an app to be ready")
+	fs.BoolVar(&o.waitReady, "wait-ready", false, "online only once the app says it is ready")
+	fs.BoolVar(&o.shutdownMsg, "shutdown-with-message", false, "stop a Node app with a 'shutdown' message instead of a signal")
+	fs.StringVar(&o.maxMemory, "max-memory-restart", "", "restart when the app's memory exceeds this (e.g. 200M, 1G)")
+	fs.StringVarP(&o.pidFile, "pid", "p", "", "pid file path")
+	fs.BoolVar(&o.timeStamps, "time", false, "prefix log lines with a timestamp")
+	fs.StringVar(&o.logDateFormat, "log-date-format", "", "timestamp format of log lines")
+	fs.StringVar(&o.logType, "log-type", "", "log format (json)")
+	fs.BoolVarP(&o.forkMode, "execute-command", "x", false, "run in fork mode")
+	fs.StringArrayVar(&o.listen, "listen", nil, "address the app serves on, owned by tend and shared by instances (tcp://:8000, unix:///path)")
+}
+
+// overlay is the start flags the user gave, keyed by PM2 attribute name,
+// to lay over an ecosystem file's apps. Paths are made absolute against the
+// current directory, as they are for a script.
+func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
+	ov := config.Overlay{}
+	set := func(flag, key string, v any) {
+		if flags.Changed(flag) {
+			ov[key] = v
+		}
+	}
+	if flags.Changed("name") && o.name == "" {
+		return nil, fmt.Errorf("app name is empty; pass --name NAME: %w", api.ErrInvalid)
+	}
+	set("name", "name", o.name)
+	set("namespace", "namespace", o.namespace)
+	if flags.Changed("cwd") {
+		abs, err := filepath.Abs(o.cwd)
+		if err != nil {
+			return nil, err
+		}
+		ov["cwd"] = abs
+	}
+	set("instances", "instances", o.instances)
+	set("interpreter", "interpreter", o.interpreter)
+	set("interpreter-args", "interpreter_args", o.interpArgs)
+	set("node-args", "interpreter_args", o.interpArgs)
+	set("force", "force", o.force)
+	for _, p := range []struct {
+		flag, key, val string
+	}{{"output", "out_file", o.out}, {"error", "error_file", o.errFile}, {"log", "log_file", o.logFile}, {"pid", "pid_file", o.pidFile}} {
+		if !flags.Changed(p.flag) {
+			continue
+		}
+		switch {
+		case p.flag == "log" && p.val == spec.CombinedLogDefault:
+			ov[p.key] = true // -l without a path: the default combined log
+		case p.val == "" || api.LogDisabled(p.val):
+			ov[p.key] = p.val
+		default:
+			abs, err := filepath.Abs(p.val)
+			if err != nil {
+				return nil, err
+			}
+			ov[p.key] = abs
+		}
+	}
+	set("merge-logs", "merge_logs", o.mergeLogs)
+	set("disable-logs", "disable_logs", o.disableLogs)
+	set("no-autorestart", "autorestart", !o.noAutorestart)
+	set("no-autostart", "autostart", !o.noAutostart)
+	set("no-treekill", "treekill", !o.noTreekill)
+	set("max-restarts", "max_restarts", o.maxRestarts)
+	set("min-uptime", "min_uptime", o.minUptime)
+	set("restart-delay", "restart_delay", o.restartDelay)
+	set("exp-backoff-restart-delay", "exp_backoff_restart_delay", o.expBackoff)
+	set("stop-exit-codes", "stop_exit_codes", o.stopExitCodes)
+	set("kill-signal", "kill_signal", o.killSignal)
+	if flags.Changed("kill-timeout") && o.killTimeout < 0 {
+		return nil, fmt.Errorf("--kill-timeout %d is negative; give milliseconds, e.g. -k 5000: %w", o.killTimeout, api.ErrInvalid)
+	}
+	set("kill-timeout", "kill_timeout", o.killTimeout)
+	set("listen-timeout", "listen_timeout", o.listenTimeout)
+	set("wait-ready", "wait_ready", o.waitReady)
+	set("shutdown-with-message", "shutdown_with_message", o.shutdownMsg)
+	set("max-memory-restart", "max_memory_restart", o.maxMemory)
+	set("time", "time", o.timeStamps)
+	set("log-date-format", "log_date_format", o.logDateFormat)
+	set("log-type", "log_type", o.logType)
+	if flags.Changed("execute-command") && o.forkMode {
+		ov["exec_mode"] = "fork"
+	}
+	set("listen", "listen", o.listen)
+	return ov, nil
+}
