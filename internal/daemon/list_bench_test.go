@@ -44,6 +44,7 @@ func benchDaemon(b *testing.B, apps int) *Daemon {
 	b.Cleanup(reaper.Close)
 	d := newDaemon(b.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)), reaper)
 	d.noSpawn = true
+	b.Cleanup(func() { d.stopAll() }) // a Proc may own a goroutine until it is deleted
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")

@@ -19,6 +19,15 @@ func bareProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
 	return supervise.New(supervise.Options{PMID: pmid, Index: index, Config: supervise.Config{App: app, Set: set}})
 }
 
+// drop deletes p (a Proc may own a goroutine until then) and removes it
+// from r, as the daemon's delete does.
+func drop(t *testing.T, r *registry, p *supervise.Proc) {
+	if err := p.Delete(); err != nil {
+		t.Error(err)
+	}
+	r.remove(p)
+}
+
 func prepared(t *testing.T, name string, addrs ...string) spec.App {
 	t.Helper()
 	app, err := spec.Prepare(listenerSpec(t, name, 1, addrs...))
@@ -53,7 +62,7 @@ func TestRegistryAddRacesRemoveOfLast(t *testing.T) {
 	for i := range 2000 {
 		var wg sync.WaitGroup
 		var added *supervise.Proc
-		wg.Go(func() { r.remove(last) })
+		wg.Go(func() { drop(t, r, last) })
 		wg.Go(func() { added = addOne(t, r, app, 1) })
 		wg.Wait()
 		if added == nil {
@@ -67,7 +76,7 @@ func TestRegistryAddRacesRemoveOfLast(t *testing.T) {
 		}
 		last = added
 	}
-	r.remove(last)
+	drop(t, r, last)
 	if n, apps := pool.Len(), len(r.apps); n != 0 || apps != 0 {
 		t.Errorf("once every instance is removed: %d sockets held, %d app records; want none", n, apps)
 	}
@@ -83,16 +92,18 @@ func TestRegistryIDs(t *testing.T) {
 	if got := ids(append(pa, pb...)); !slices.Equal(got, []int{0, 1, 2}) {
 		t.Fatalf("ids %v, want [0 1 2]", got)
 	}
-	r.remove(pa[0])
+	drop(t, r, pa[0])
 	if got := ids(r.add(a, nil, []int{0}, bareProc)); !slices.Equal(got, []int{3}) {
 		t.Errorf("id after a removal %v, want [3] (ids are not reused while others live)", got)
 	}
 	for _, p := range r.all() {
-		r.remove(p)
+		drop(t, r, p)
 	}
-	if got := ids(r.add(b, nil, []int{0}, bareProc)); !slices.Equal(got, []int{0}) {
+	last := r.add(b, nil, []int{0}, bareProc)
+	if got := ids(last); !slices.Equal(got, []int{0}) {
 		t.Errorf("id once the table emptied %v, want [0]", got)
 	}
+	drop(t, r, last[0])
 }
 
 // TestRegistryNameLock: the name lock lets one holder at a time per name,
