@@ -4,119 +4,209 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"net/http"
+	"maps"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
 
-func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
-	var req api.ActionRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
+// act applies an ActionRequest to the processes its selectors match and
+// returns them.
+func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
-		return fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
+		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
-	procs, err := d.table.selectProcs(req.Selectors)
+	procs, err := d.reg.selectProcs(req.Selectors)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var do func(p *supervise.Proc) error
 	switch req.Action {
 	case api.ActionStop:
-		do = (*supervise.Proc).Stop
+		err = each(procs, (*supervise.Proc).Stop)
 	case api.ActionRestart:
-		do = func(p *supervise.Proc) error { return d.restartWithEnv(p, req) }
+		err = each(procs, func(p *supervise.Proc) error { return d.restartWithEnv(p, req) })
 	case api.ActionReload:
-		// Reload works app by app (one instance at a time), not per process.
-	case api.ActionDelete:
-		do = func(p *supervise.Proc) error {
-			err := p.Delete()
-			d.table.remove(p)
-			d.releaseSet(p.Name())
-			return err
-		}
-	case api.ActionReset:
-		do = func(p *supervise.Proc) error { p.Reset(); return nil }
-	case api.ActionFlush:
-		do = (*supervise.Proc).Flush
-	default:
-		return fmt.Errorf("unknown action %q; use stop, restart, reload, delete, reset or flush: %w", req.Action, api.ErrInvalid)
-	}
-	if do != nil {
-		err = each(procs, do)
-	} else {
 		err = d.reload(procs, req)
+	case api.ActionDelete:
+		err = d.deleteProcs(procs)
+	case api.ActionReset:
+		err = each(procs, func(p *supervise.Proc) error { p.Reset(); return nil })
+	case api.ActionFlush:
+		err = each(procs, (*supervise.Proc).Flush)
+	default:
+		return nil, fmt.Errorf("unknown action %q; use stop, restart, reload, delete, reset or flush: %w", req.Action, api.ErrInvalid)
 	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+	return procs, err
 }
 
 // restartWithEnv restarts p; with UpdateEnv its environment is replaced by
 // the one sent (PM2 merges, so removed variables linger: PM2 #3486).
 func (d *Daemon) restartWithEnv(p *supervise.Proc, req api.ActionRequest) error {
-	app, err := d.specWithEnv(p, req)
+	app, err := specWithEnv(p, req)
 	if err != nil {
 		return err
 	}
 	return d.restart(p, app)
 }
 
-// each runs do on every process at once and joins the errors.
-func each(procs []*supervise.Proc, do func(*supervise.Proc) error) error {
-	errs := make([]error, len(procs))
+// deleteProcs deletes procs, app by app under each app's name lock (a
+// delete is a structural change), the apps and their instances at once.
+func (d *Daemon) deleteProcs(procs []*supervise.Proc) error {
+	names, byApp := byApp(procs)
+	errs := make([]error, len(names))
 	var wg sync.WaitGroup
-	for i, p := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = do(p)
-		}()
+	for i, name := range names {
+		wg.Go(func() {
+			unlock := d.reg.lock(name)
+			defer unlock()
+			errs[i] = each(byApp[name], d.deleteProc)
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// actOn runs do on every process sels selects, at once, and answers with
-// them as they are after it.
-func (d *Daemon) actOn(w http.ResponseWriter, sels []string, do func(*supervise.Proc) error) error {
-	procs, err := d.table.selectProcs(sels)
-	if err != nil {
+// reload replaces the selected processes app by app. An app whose
+// instances share sockets is replaced one instance at a time (Parallel at
+// once): each new process must be ready before its old one stops, and the
+// first failure ends the reload with the old processes serving. Other apps
+// restart, as PM2 does in fork mode. A second reload of an app while one
+// runs is refused without Force (PM2's reload lock).
+func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
+	names, byApp := byApp(procs)
+	if err := d.reg.lockReload(names, req.Force); err != nil {
 		return err
 	}
-	if err := each(procs, do); err != nil {
-		return err
+	defer d.reg.unlockReload(names)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			procs := byApp[name]
+			app, err := specWithEnv(procs[0], req)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = d.reloadApp(procs, app, req.Parallel)
+		})
 	}
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
-	var req api.SignalRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
+// reloadApp replaces an app's instances, parallel at a time, on app when
+// it is not nil. An app that shares no sockets restarts instead.
+func (d *Daemon) reloadApp(procs []*supervise.Proc, app *spec.App, parallel int) error {
+	if len(procs) == 0 {
+		return nil
 	}
-	sig, err := spec.ParseSignal(req.Signal)
-	if err != nil {
-		return err
+	if !procs[0].Graceful() {
+		return each(procs, func(p *supervise.Proc) error { return d.restart(p, app) })
 	}
-	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error { return p.Signal(sig) })
+	parallel = max(parallel, 1)
+	for start := 0; start < len(procs); start += parallel {
+		batch := procs[start:min(start+parallel, len(procs))]
+		if err := each(batch, func(p *supervise.Proc) error { return d.replace(p, app) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
-	var req api.SendDataRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
+// specWithEnv is p's spec with the environment the request replaces, or
+// nil when it replaces nothing. The spec is resolved again (PATH may move
+// the interpreter).
+func specWithEnv(p *supervise.Proc, req api.ActionRequest) (*spec.App, error) {
+	if !req.UpdateEnv {
+		return nil, nil
 	}
-	if len(req.Data) == 0 {
-		return fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
+	s := p.Spec()
+	s.Env = maps.Clone(req.Env)
+	app, err := spec.Prepare(s)
+	if err != nil {
+		return nil, err
 	}
-	topic := req.Topic
+	return &app, nil
+}
+
+// byApp groups procs by app name; names come in the order first seen.
+func byApp(procs []*supervise.Proc) (names []string, groups map[string][]*supervise.Proc) {
+	groups = map[string][]*supervise.Proc{}
+	for _, p := range procs {
+		n := p.Name()
+		if groups[n] == nil {
+			names = append(names, n)
+		}
+		groups[n] = append(groups[n], p)
+	}
+	return names, groups
+}
+
+// scale sets the number of instances of app name: "N", "+N" or "-N" (see
+// api.ScaleRequest). It returns the app's instances after the change.
+func (d *Daemon) scale(name, instances string) ([]*supervise.Proc, error) {
+	unlock := d.reg.lock(name)
+	defer unlock()
+	ps := d.reg.instances(name)
+	if len(ps) == 0 {
+		return nil, fmt.Errorf("app %q not found; run \"tend ls\" to see managed apps: %w", name, api.ErrNotFound)
+	}
+	target, err := scaleTarget(instances, len(ps))
+	if err != nil {
+		return nil, fmt.Errorf("scale %s %s: %w", name, instances, err)
+	}
+	app := ps[0].App()
+	app.Spec.Instances = target
+	set, err := d.reg.pinSet(&app, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.reg.unpin(set)
+	kept, added, err := d.resize(app, ps, set)
+	return append(kept, added...), err
+}
+
+// scaleTarget reads "N", "+N" or "-N" against the current count.
+func scaleTarget(arg string, current int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(arg, "+"))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a count; give N, +N or -N: %w", arg, api.ErrInvalid)
+	}
+	target := n
+	if strings.HasPrefix(arg, "+") || strings.HasPrefix(arg, "-") {
+		target = current + n
+	}
+	switch {
+	case target < 1:
+		return 0, fmt.Errorf("that leaves %d instances; at least one must remain (tend stop or tend delete for none): %w", target, api.ErrInvalid)
+	case target > spec.MaxInstances:
+		return 0, fmt.Errorf("%d instances is more than tend runs for one app (%d): %w", target, spec.MaxInstances, api.ErrInvalid)
+	}
+	return target, nil
+}
+
+// signal sends sig to the main process of every process sels select.
+func (d *Daemon) signal(sels []string, sig syscall.Signal) ([]*supervise.Proc, error) {
+	return d.actOn(sels, func(p *supervise.Proc) error { return p.Signal(sig) })
+}
+
+// writeStdin writes line to the stdin of every process sels select.
+func (d *Daemon) writeStdin(sels []string, line string) ([]*supervise.Proc, error) {
+	return d.actOn(sels, func(p *supervise.Proc) error { return p.WriteStdin(line) })
+}
+
+// sendData sends data over the IPC channel of every process sels select,
+// in the packet PM2's sendDataToProcessId delivers.
+func (d *Daemon) sendData(sels []string, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
+	}
 	if topic == "" {
 		topic = "tend"
 	}
@@ -126,42 +216,27 @@ func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
 		Data  json.RawMessage `json:"data"`
 		ID    int             `json:"id"`
 	}
-	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error {
-		return p.SendMessage(packet{"process:msg", topic, req.Data, p.PMID()})
+	return d.actOn(sels, func(p *supervise.Proc) error {
+		return p.SendMessage(packet{"process:msg", topic, data, p.PMID()})
 	})
 }
 
-func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
-	var req api.StdinRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
+// actOn runs do on every process sels select, at once, and returns them.
+func (d *Daemon) actOn(sels []string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
+	procs, err := d.reg.selectProcs(sels)
+	if err != nil {
+		return nil, err
 	}
-	return d.actOn(w, req.Selectors, func(p *supervise.Proc) error { return p.WriteStdin(req.Line) })
+	return procs, each(procs, do)
 }
 
-// snapshots reports procs in jlist shape; with usage, online processes get
-// their tree's CPU and memory; without env, their environment is left out
-// (answers to actions are for display, and a tenth of the size without it).
-func (d *Daemon) snapshots(procs []*supervise.Proc, usage, env bool) []api.Process {
-	out := make([]api.Process, len(procs))
-	var roots []int
+// each runs do on every process at once and joins the errors.
+func each(procs []*supervise.Proc, do func(*supervise.Proc) error) error {
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
 	for i, p := range procs {
-		out[i] = p.Snapshot()
-		if !env {
-			out[i].Env.Env = nil
-		}
-		if usage && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
-			roots = append(roots, out[i].PID)
-		}
+		wg.Go(func() { errs[i] = do(p) })
 	}
-	if len(roots) == 0 {
-		return out
-	}
-	u := d.sampler.Sample(roots)
-	for i := range out {
-		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
-			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}
-		}
-	}
-	return out
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 // Package daemon is tend's long-lived process (PM2's God): it owns the
-// process table, serves the API on $TEND_HOME/tend.sock, fans out events and
-// live log lines, and stops every app before it exits.
+// apps (the registry: process table, socket Sets, reload locks), serves the
+// API on $TEND_HOME/tend.sock, fans out events and live log lines, and
+// stops every app before it exits.
 package daemon
 
 import (
@@ -38,25 +39,17 @@ type Daemon struct {
 	sampler   *metrics.Sampler
 	startedAt time.Time
 
-	table table
+	// reg is the app registry: the process table, the apps' socket Sets
+	// and reload locks.
+	reg *registry
 
-	// Cluster mode: the daemon's listening sockets, one Set per app that
-	// shares them, the Node preload and the tend binary (for the shim).
+	// Cluster mode: the daemon's listening sockets (the registry builds
+	// the apps' Sets from the pool), the Node preload and the tend binary
+	// (for the shim).
 	pool    *sockets.Pool
-	setsMu  sync.Mutex
-	sets    map[string]*sockets.Set
 	preload string
 	self    string
 	runDir  string
-
-	// reloading counts the reloads replacing each app (PM2's reload lock;
-	// more than one with --force).
-	reloadMu  sync.Mutex
-	reloading map[string]int
-
-	// startMu serializes start requests, so two CLIs starting the same name
-	// at once make one app.
-	startMu sync.Mutex
 
 	lnMu   sync.Mutex
 	ln     net.Listener
@@ -154,6 +147,7 @@ loop:
 
 // newDaemon makes a daemon that does not listen yet.
 func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon {
+	pool := sockets.NewPool()
 	d := &Daemon{
 		home:      home,
 		log:       log,
@@ -163,11 +157,9 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		sampler:   metrics.NewSampler(),
 		startedAt: time.Now(),
 		quit:      make(chan struct{}),
-		pool:      sockets.NewPool(),
-		sets:      map[string]*sockets.Set{},
-		reloading: map[string]int{},
+		reg:       newRegistry(pool),
+		pool:      pool,
 	}
-	d.table.init()
 	d.srv = &http.Server{
 		Handler:           d.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -308,7 +300,7 @@ func (d *Daemon) shutdown() { d.quitMu.Do(func() { close(d.quit) }) }
 
 // stopAll stops every app with its stop sequence, all at once.
 func (d *Daemon) stopAll() int {
-	procs := d.table.all()
+	procs := d.reg.all()
 	var wg sync.WaitGroup
 	for _, p := range procs {
 		wg.Add(1)
@@ -324,7 +316,7 @@ func (d *Daemon) stopAll() int {
 }
 
 func (d *Daemon) reopenLogs() {
-	for _, p := range d.table.all() {
+	for _, p := range d.reg.all() {
 		if err := p.ReopenLogs(); err != nil {
 			d.log.Error("reopen logs", "app", p.Name(), "err", err)
 		}

@@ -42,6 +42,7 @@ func FuzzAPI(f *testing.F) {
 	defer reaper.Close()
 	d := newDaemon(f.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)), reaper)
 	d.noSpawn = true
+	defer d.stopAll() // a Proc may own a goroutine until it is deleted
 	h := d.Handler()
 	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
 		method, path, _ := strings.Cut(fuzzRoutes[int(route)%len(fuzzRoutes)], " ")

@@ -3,10 +3,13 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/spec"
+	"github.com/tendpm/tend/internal/supervise"
 )
 
 // maxBody bounds request bodies; a spec with a large environment is a few
@@ -18,7 +21,9 @@ const maxBody = 16 << 20
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handler is the API: the same handler serves the unix socket (and later
-// the dashboard's TCP listener).
+// the dashboard's TCP listener). Handlers only translate: they decode the
+// request, call one daemon operation (start.go, actions.go) and encode its
+// answer; streams are in stream.go.
 func (d *Daemon) Handler() http.Handler {
 	routes := map[string]handlerFunc{
 		api.RoutePing:      d.handlePing,
@@ -93,10 +98,10 @@ func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
-	procs := d.table.all()
+	procs := d.reg.all()
 	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
 		var err error
-		if procs, err = d.table.selectProcs(sels); err != nil {
+		if procs, err = d.reg.selectProcs(sels); err != nil {
 			return err
 		}
 	}
@@ -105,9 +110,118 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 	return api.EncodeProcesses(w, list)
 }
 
+func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
+	var req api.StartRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, restarted, err := d.start(req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, false, false), Restarted: restarted})
+}
+
+func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
+	var req api.ActionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.act(req)
+	if err != nil {
+		return err
+	}
+	return d.writeProcs(w, procs)
+}
+
+func (d *Daemon) handleScale(w http.ResponseWriter, r *http.Request) error {
+	var req api.ScaleRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.scale(req.Name, req.Instances)
+	if err != nil {
+		return err
+	}
+	return d.writeProcs(w, procs)
+}
+
+func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
+	var req api.SignalRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sig, err := spec.ParseSignal(req.Signal)
+	if err != nil {
+		return err
+	}
+	procs, err := d.signal(req.Selectors, sig)
+	if err != nil {
+		return err
+	}
+	return d.writeProcs(w, procs)
+}
+
+func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
+	var req api.SendDataRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.sendData(req.Selectors, req.Topic, req.Data)
+	if err != nil {
+		return err
+	}
+	return d.writeProcs(w, procs)
+}
+
+func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
+	var req api.StdinRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	procs, err := d.writeStdin(req.Selectors, req.Line)
+	if err != nil {
+		return err
+	}
+	return d.writeProcs(w, procs)
+}
+
 func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
 	n := d.stopAll()
 	err := writeJSON(w, api.KillResponse{Stopped: n})
 	d.shutdown()
 	return err
+}
+
+// writeProcs answers with the processes an operation touched, as they
+// are after it.
+func (d *Daemon) writeProcs(w http.ResponseWriter, procs []*supervise.Proc) error {
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+}
+
+// snapshots reports procs in jlist shape; with usage, online processes get
+// their tree's CPU and memory; without env, their environment is left out
+// (answers to actions are for display, and a tenth of the size without it).
+func (d *Daemon) snapshots(procs []*supervise.Proc, usage, env bool) []api.Process {
+	out := make([]api.Process, len(procs))
+	var roots []int
+	for i, p := range procs {
+		out[i] = p.Snapshot()
+		if !env {
+			out[i].Env.Env = nil
+		}
+		if usage && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
+			roots = append(roots, out[i].PID)
+		}
+	}
+	if len(roots) == 0 {
+		return out
+	}
+	u := d.sampler.Sample(roots)
+	for i := range out {
+		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
+			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}
+		}
+	}
+	return out
 }

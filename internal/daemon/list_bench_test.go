@@ -44,6 +44,7 @@ func benchDaemon(b *testing.B, apps int) *Daemon {
 	b.Cleanup(reaper.Close)
 	d := newDaemon(b.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)), reaper)
 	d.noSpawn = true
+	b.Cleanup(func() { d.stopAll() }) // a Proc may own a goroutine until it is deleted
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -51,7 +52,7 @@ func benchDaemon(b *testing.B, apps int) *Daemon {
 	}
 	for i := range apps {
 		spec := api.AppSpec{Name: fmt.Sprintf("app%d", i), Script: "/bin/sleep", Args: []string{"1000"}, Cwd: "/", Env: env}
-		if _, err := d.start(api.StartRequest{Apps: []api.AppSpec{spec}}); err != nil {
+		if _, _, err := d.start(api.StartRequest{Apps: []api.AppSpec{spec}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,8 +1,8 @@
 package daemon
 
 import (
+	"cmp"
 	"fmt"
-	"net/http"
 	"slices"
 
 	"github.com/tendpm/tend/api"
@@ -11,41 +11,32 @@ import (
 	"github.com/tendpm/tend/internal/supervise"
 )
 
-func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
-	var req api.StartRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	resp, err := d.start(req)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, resp)
-}
-
-// start applies a StartRequest. Every spec is checked before anything
-// starts, so a bad one leaves the table as it was.
-func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
+// start applies a StartRequest (PM2's smart start) and returns the
+// processes started or restarted, in pm_id order, and the names of the
+// apps that existed. Every spec is checked before anything starts, so a
+// bad one leaves the table as it was.
+func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restarted []string, err error) {
 	if len(req.Apps) == 0 {
-		return api.StartResponse{}, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
+		return nil, nil, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
 	}
 	apps := make([]spec.App, len(req.Apps))
-	seen := map[string]bool{}
+	names := make([]string, len(req.Apps))
 	var r spec.Resolver
 	for i, s := range req.Apps {
 		app, err := r.Prepare(s)
 		if err != nil {
-			return api.StartResponse{}, err
+			return nil, nil, err
 		}
-		if seen[app.Spec.Name] {
-			return api.StartResponse{}, fmt.Errorf("app %q is given twice; names must be unique: %w", app.Spec.Name, api.ErrInvalid)
+		if slices.Contains(names[:i], app.Spec.Name) {
+			return nil, nil, fmt.Errorf("app %q is given twice; names must be unique: %w", app.Spec.Name, api.ErrInvalid)
 		}
-		seen[app.Spec.Name] = true
-		apps[i] = app
+		apps[i], names[i] = app, app.Spec.Name
 	}
 
-	d.startMu.Lock()
-	defer d.startMu.Unlock()
+	// The apps' name locks, from plan to end: two CLIs starting the same
+	// name make one app.
+	unlock := d.reg.lock(names...)
+	defer unlock()
 
 	// Plan every app before touching any (PM2's smart start): a new name
 	// starts; with Update an existing app is restarted on the new spec (the
@@ -55,7 +46,7 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 	existing := make([][]*supervise.Proc, len(apps))
 	for i, app := range apps {
 		s := &app.Spec
-		ps := d.table.byName(s.Name)
+		ps := d.reg.instances(s.Name)
 		if len(ps) == 0 || req.Update {
 			existing[i] = ps
 			continue
@@ -65,62 +56,92 @@ func (d *Daemon) start(req api.StartRequest) (api.StartResponse, error) {
 		}
 		cur := ps[0].Spec()
 		if cur.Script != s.Script || !slices.Equal(cur.Args, s.Args) {
-			return api.StartResponse{}, fmt.Errorf("app %q already exists and runs %s; choose another --name, or delete it first: %w", s.Name, cur.Script, api.ErrConflict)
+			return nil, nil, fmt.Errorf("app %q already exists and runs %s; choose another --name, or delete it first: %w", s.Name, cur.Script, api.ErrConflict)
 		}
 		for _, p := range ps {
 			switch p.Status() {
 			case api.StatusStopped, api.StatusErrored:
 			default:
-				return api.StartResponse{}, fmt.Errorf("script %s already runs as app %q (id %d); pass --name to start another copy, or -f to force: %w", s.Script, s.Name, p.PMID(), api.ErrConflict)
+				return nil, nil, fmt.Errorf("script %s already runs as app %q (id %d); pass --name to start another copy, or -f to force: %w", s.Script, s.Name, p.PMID(), api.ErrConflict)
 			}
 		}
 		existing[i] = ps
 	}
 
-	var resp api.StartResponse
-	var touched []*supervise.Proc
-	done := func(err error) (api.StartResponse, error) {
-		slices.SortFunc(touched, func(a, b *supervise.Proc) int { return a.PMID() - b.PMID() })
-		resp.Processes = d.snapshots(touched, false, false)
-		return resp, err
-	}
+	defer func() {
+		slices.SortFunc(touched, func(a, b *supervise.Proc) int { return cmp.Compare(a.PMID(), b.PMID()) })
+	}()
 	for i, app := range apps {
-		s := &app.Spec
 		ps := existing[i]
 		switch {
 		case len(ps) == 0:
 			created, err := d.create(app)
 			touched = append(touched, created...)
 			if err != nil {
-				return done(err)
+				return touched, restarted, err
 			}
 		case req.Update:
-			resp.Restarted = append(resp.Restarted, s.Name)
-			kept, err := d.update(app, ps, req.Reload)
-			touched = append(touched, kept...)
+			restarted = append(restarted, app.Spec.Name)
+			now, err := d.update(app, ps, req.Reload)
+			touched = append(touched, now...)
 			if err != nil {
-				return done(err)
+				return touched, restarted, err
 			}
 		default:
-			resp.Restarted = append(resp.Restarted, s.Name)
+			restarted = append(restarted, app.Spec.Name)
 			for _, p := range ps {
 				if err := d.restart(p, nil); err != nil {
-					return done(err)
+					return touched, restarted, err
 				}
 				touched = append(touched, p)
 			}
 		}
 	}
-	return done(nil)
+	return touched, restarted, nil
 }
 
-// update makes the running app ps (in pm_id order) what spec s says: the
+// create adds the instances of a new app (or of a second copy, -f) to the
+// table and starts them, unless autostart is off. The caller holds the
+// app's name lock.
+func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
+	set, err := d.reg.pinSet(&app, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.reg.unpin(set)
+	indexes := make([]int, app.Spec.Instances)
+	for i := range indexes {
+		indexes[i] = i
+	}
+	procs := d.reg.add(app, set, indexes, d.newProc)
+	if !*app.Spec.Autostart || d.noSpawn {
+		return procs, nil
+	}
+	for _, p := range procs {
+		if err := p.Start(); err != nil {
+			return procs, err
+		}
+	}
+	return procs, nil
+}
+
+// update makes the running app ps (in pm_id order) what app says: the
 // file is the truth. The instance count is applied first (resize), then the
-// instances kept restart on s, or with reload are replaced one at a time
+// instances kept restart on app, or with reload are replaced one at a time
 // (gracefully when the app shares sockets). It returns the app's instances
-// after the change.
+// after the change. The caller holds the app's name lock.
+//
+// When the spec's listen: changed, its addresses are bound first, before
+// anything stops (the pool hands out the same socket for an address the app
+// keeps), and each instance moves to the new Set as it is replaced; the old
+// Set, and the addresses only it lists, close once no instance runs on it.
 func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool) ([]*supervise.Proc, error) {
-	kept, added, err := d.resize(app, ps)
+	set, err := d.reg.pinSet(&app, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.reg.unpin(set)
+	kept, added, err := d.resize(app, ps, set)
 	all := append(kept, added...)
 	if err != nil {
 		return all, err
@@ -136,23 +157,18 @@ func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool) ([]*sup
 	return all, nil
 }
 
-// resize gives app ps (in pm_id order) s.Instances instances. With fewer
-// wanted, the surplus is stopped and deleted, lowest ids first (as PM2's
-// scale does); missing instances are added on spec s with new ids and the
-// smallest instance indexes free (PM2 reuses the holes scaling down
-// leaves), and started. It returns the instances kept and those added.
-func (d *Daemon) resize(app spec.App, ps []*supervise.Proc) (kept, added []*supervise.Proc, err error) {
+// resize gives app ps (in pm_id order) app.Spec.Instances instances. With
+// fewer wanted, the surplus is stopped and deleted, lowest ids first (as
+// PM2's scale does); missing instances are added on set (pinned by the
+// caller) with new ids and the smallest instance indexes free (PM2 reuses
+// the holes scaling down leaves), and started. It returns the instances
+// kept and those added. The caller holds the app's name lock.
+func (d *Daemon) resize(app spec.App, ps []*supervise.Proc, set *appSet) (kept, added []*supervise.Proc, err error) {
 	s := &app.Spec
 	kept = ps
 	if surplus := len(ps) - s.Instances; surplus > 0 {
-		gone := ps[:surplus]
 		kept = ps[surplus:]
-		err := each(gone, func(p *supervise.Proc) error {
-			err := p.Delete()
-			d.table.remove(p)
-			return err
-		})
-		if err != nil {
+		if err := each(ps[:surplus], d.deleteProc); err != nil {
 			return kept, nil, err
 		}
 	}
@@ -160,56 +176,28 @@ func (d *Daemon) resize(app spec.App, ps []*supervise.Proc) (kept, added []*supe
 	if missing <= 0 {
 		return kept, nil, nil
 	}
-	set, err := d.setFor(&app)
-	if err != nil {
-		return kept, nil, err
-	}
-	used := make(map[int]bool, s.Instances)
+	used := make(map[int]bool, len(kept))
 	for _, p := range kept {
 		used[p.Index()] = true
 	}
-	first := d.table.reserve(missing)
-	added = make([]*supervise.Proc, 0, missing)
-	index := 0
-	for i := range missing {
-		for used[index] {
-			index++
+	indexes := make([]int, 0, missing)
+	for index := 0; len(indexes) < missing; index++ {
+		if !used[index] {
+			indexes = append(indexes, index)
 		}
-		used[index] = true
-		p := d.newProc(app, first+i, index, set)
-		d.table.add(p)
-		added = append(added, p)
 	}
+	added = d.reg.add(app, set, indexes, d.newProc)
 	if !*s.Autostart || d.noSpawn {
 		return kept, added, nil
 	}
 	return kept, added, each(added, (*supervise.Proc).Start)
 }
 
-// create adds the instances of a new app to the table and starts them
-// (unless autostart is off).
-func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
-	s := &app.Spec
-	set, err := d.setFor(&app)
-	if err != nil {
-		return nil, err
-	}
-	first := d.table.reserve(s.Instances)
-	procs := make([]*supervise.Proc, 0, s.Instances)
-	for i := 0; i < s.Instances; i++ {
-		p := d.newProc(app, first+i, i, set)
-		d.table.add(p)
-		procs = append(procs, p)
-	}
-	if !*s.Autostart || d.noSpawn {
-		return procs, nil
-	}
-	for _, p := range procs {
-		if err := p.Start(); err != nil {
-			return procs, err
-		}
-	}
-	return procs, nil
+// deleteProc stops p and takes it out of the table.
+func (d *Daemon) deleteProc(p *supervise.Proc) error {
+	err := p.Delete()
+	d.reg.remove(p)
+	return err
 }
 
 func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
@@ -243,6 +231,23 @@ func (d *Daemon) restart(p *supervise.Proc, app *spec.App) error {
 	if app == nil {
 		return p.Restart(nil)
 	}
-	cfg := d.config(*app, p.PMID(), p.Set())
-	return p.Restart(&cfg)
+	return d.reg.reconfigure(p, app, func(set *sockets.Set) error {
+		cfg := d.config(*app, p.PMID(), set)
+		return p.Restart(&cfg)
+	})
+}
+
+// replace reloads p (a new process next to the old one, which stops once
+// the new one is ready), on app when it is not nil.
+func (d *Daemon) replace(p *supervise.Proc, app *spec.App) error {
+	if d.noSpawn {
+		return nil
+	}
+	if app == nil {
+		return p.Reload(nil)
+	}
+	return d.reg.reconfigure(p, app, func(set *sockets.Set) error {
+		cfg := d.config(*app, p.PMID(), set)
+		return p.Reload(&cfg)
+	})
 }

@@ -42,10 +42,10 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 	everything := len(sels) == 0 || slices.Contains(sels, "all")
 	var procs []*supervise.Proc
 	if everything {
-		procs = d.table.all()
+		procs = d.reg.all()
 	} else {
 		var err error
-		if procs, err = d.table.selectProcs(sels); err != nil {
+		if procs, err = d.reg.selectProcs(sels); err != nil {
 			return err
 		}
 	}

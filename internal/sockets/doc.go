@@ -4,8 +4,8 @@
 // # Sockets the daemon owns
 //
 // An app's listening addresses (ParseAddr: tcp://HOST:PORT, tcp://:PORT,
-// unix:///path) are bound once by the daemon and kept open for the app's
-// whole life, so a restart or a reload never closes them: while one
+// unix:///path) are bound once by the daemon and kept open while the app
+// lists them, so a restart or a reload never closes them: while one
 // instance is replaced, the others (and the kernel's accept queue) keep
 // every connection. A Pool holds every socket of the daemon, counts
 // references, and refuses an address another app or another program holds,
@@ -80,6 +80,6 @@
 //	// then close every file in extra (the child has its copies)
 //
 // and drains ch.Messages() and n.Notifications() until the instance is
-// gone, then calls ch.Close() and n.Close(). The Set lives as long as the
-// app; Set.Close releases its sockets.
+// gone, then calls ch.Close() and n.Close(). A Set lives as long as
+// instances run on it; Set.Close releases its sockets.
 package sockets

@@ -110,6 +110,13 @@ func (p *Pool) Close() error {
 	return first
 }
 
+// Len is the number of sockets the pool holds open.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.socks)
+}
+
 // Addr is the address the socket is bound to: the real port when 0 was
 // asked, and the name given with the acquired address.
 func (s *Socket) Addr() Addr {

@@ -11,10 +11,12 @@ import (
 
 // Set is the sockets of one app: the addresses it declares (listen:) and
 // those its Node instances ask for when they call server.listen. The daemon
-// keeps one Set per app for the app's whole life, across restarts and
-// reloads, and hands the same sockets to every instance. Safe for
-// concurrent use: each instance's NodeChannel calls Listen from its own
-// goroutine.
+// keeps a Set for as long as instances of the app run on it, across
+// restarts and reloads, and hands the same sockets to every instance. When
+// a reload changes the declared addresses, the new instances get a new Set
+// built from the new spec; the addresses both list are the same sockets
+// (the Pool counts references), so they never close. Safe for concurrent
+// use: each instance's NodeChannel calls Listen from its own goroutine.
 type Set struct {
 	pool  *Pool
 	owner string
@@ -72,10 +74,14 @@ func (p *Pool) NewSet(owner string, declared []Addr) (*Set, error) {
 // Activation returns the declared sockets for a child, in declaration
 // order: new close-on-exec descriptors for ExtraFiles[0:n] (fds 3...), and
 // their LISTEN_FDNAMES names. The caller closes the files once the child
-// has started (or failed to).
+// has started (or failed to). A closed Set fails rather than start the
+// child without the sockets it declares.
 func (s *Set) Activation() (files []*os.File, names []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, fmt.Errorf("app %q no longer has sockets: %w", s.owner, api.ErrUnavailable)
+	}
 	for _, sock := range s.declared {
 		f, err := sock.File()
 		if err != nil {

@@ -139,6 +139,10 @@ func TestSetActivationAndListen(t *testing.T) {
 	if _, _, err := s.Listen(ListenRequest{Addr: web}); !errors.Is(err, api.ErrUnavailable) {
 		t.Errorf("Listen after Close: %v, want ErrUnavailable", err)
 	}
+	// An instance started on a closed Set would run without its sockets.
+	if files, _, err := s.Activation(); !errors.Is(err, api.ErrUnavailable) || len(files) > 0 {
+		t.Errorf("Activation after Close: %d files, %v; want ErrUnavailable", len(files), err)
+	}
 }
 
 // TestSetsShareAcrossReload: a reload builds a new Set for the new spec
@@ -157,8 +161,15 @@ func TestSetsShareAcrossReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer next.Close()
+	if n := p.Len(); n != 1 {
+		t.Errorf("the pool holds %d sockets for two Sets of one address, want 1", n)
+	}
 	old.Close()
 	if !accepts(t, a) {
 		t.Fatal("the socket closed when the old Set did, though the new one lists it")
+	}
+	next.Close()
+	if n := p.Len(); n != 0 {
+		t.Errorf("the pool holds %d sockets once both Sets closed, want 0", n)
 	}
 }

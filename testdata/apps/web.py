@@ -1,6 +1,7 @@
 """An HTTP app for any-language cluster mode: Python's stdlib http.server on
-the socket tend passes with socket activation (fd 3, LISTEN_FDS,
-LISTEN_PID), answering "<pid> <instance>" with keep-alive (HTTP/1.1).
+the sockets tend passes with socket activation (fds 3..., LISTEN_FDS,
+LISTEN_PID), answering "<pid> <instance>" with keep-alive (HTTP/1.1) on
+each of them.
 
 It tells tend it is ready with sd_notify READY=1 (NOTIFY_SOCKET), after
 READY_DELAY_MS when set; NEVER_READY=1 never does. On SIGINT it stops
@@ -16,14 +17,16 @@ import threading
 import time
 
 instance = os.environ.get("NODE_APP_INSTANCE", "?")
-if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
+nfds = os.environ.get("LISTEN_FDS", "")
+if os.environ.get("LISTEN_PID") != str(os.getpid()) or not nfds.isdigit() or int(nfds) < 1:
     sys.exit("web.py: no socket from tend: LISTEN_PID=%s LISTEN_FDS=%s pid=%d"
-             % (os.environ.get("LISTEN_PID"), os.environ.get("LISTEN_FDS"), os.getpid()))
-listener = socket.socket(fileno=3)
-# Every instance accepts on this socket; non-blocking, so that an instance
-# that loses the race for a connection goes back to its loop instead of
-# sitting in accept() (socketserver ignores the EAGAIN).
-listener.setblocking(False)
+             % (os.environ.get("LISTEN_PID"), nfds, os.getpid()))
+listeners = [socket.socket(fileno=3 + i) for i in range(int(nfds))]
+# Every instance accepts on these sockets; non-blocking, so that an
+# instance that loses the race for a connection goes back to its loop
+# instead of sitting in accept() (socketserver ignores the EAGAIN).
+for listener in listeners:
+    listener.setblocking(False)
 
 draining = threading.Event()
 open_conns = 0
@@ -67,8 +70,11 @@ class Server(http.server.ThreadingHTTPServer):
             open_conns -= 1
 
 
-server = Server(listener.getsockname()[:2], Handler, bind_and_activate=False)
-server.socket = listener
+servers = []
+for listener in listeners:
+    server = Server(listener.getsockname()[:2], Handler, bind_and_activate=False)
+    server.socket = listener
+    servers.append(server)
 
 
 def notify(state):
@@ -82,7 +88,8 @@ def notify(state):
 
 
 def stop():
-    server.shutdown()  # no more accepts
+    for server in servers:
+        server.shutdown()  # no more accepts
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         with conns_lock:
@@ -104,5 +111,8 @@ print("web.py serving pid=%d instance=%s" % (os.getpid(), instance), flush=True)
 if os.environ.get("NEVER_READY") != "1":
     delay = int(os.environ.get("READY_DELAY_MS") or 0)
     threading.Timer(delay / 1000, notify, ["READY=1"]).start()
-server.serve_forever(poll_interval=0.05)  # how soon shutdown() is seen
+# poll_interval: how soon shutdown() is seen.
+for server in servers[1:]:
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+servers[0].serve_forever(poll_interval=0.05)
 threading.Event().wait()  # stop() exits
