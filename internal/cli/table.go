@@ -166,12 +166,28 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1fgb", float64(n)/(1<<30))
 }
 
-// printTable prints processes as the ls table (nothing for an empty list
-// of processes touched by an action).
+// printTable prints the processes an action touched as the ls table
+// (nothing for none), after a warning for each that went online without
+// saying it was ready.
 func printTable(ios *IOStreams, procs []api.Process) error {
 	if len(procs) == 0 {
 		return nil
 	}
+	warnNotReady(ios, procs)
 	renderTable(ios.Out, listHeader, processRows(procs, time.Now()), ios.Color)
 	return nil
+}
+
+// warnNotReady says which of procs asked to be waited for (wait_ready, a
+// ready probe) and did not say they were ready within listen_timeout: they
+// are online anyway, as in PM2, but the user should know.
+func warnNotReady(ios *IOStreams, procs []api.Process) {
+	for _, p := range procs {
+		e := &p.Env
+		if !strings.HasPrefix(e.Reason, "not ready after") || e.ListenTimeout == nil {
+			continue
+		}
+		timeout := time.Duration(*e.ListenTimeout) * time.Millisecond
+		fmt.Fprintf(ios.ErrOut, "[tend] warning: app %q (id %d) did not say it was ready within listen_timeout (%v); it is online anyway, as in PM2 (see tend logs %s)\n", p.Name, p.PMID, timeout, p.Name)
+	}
 }

@@ -427,7 +427,10 @@ func (p *Proc) launchThen(reply func(error)) {
 		return
 	}
 	r.onReady(func(err error) {
-		if err != nil {
+		switch {
+		case errors.Is(err, errNotReady):
+			err = nil // online anyway, as in PM2 (becameReady says why)
+		case err != nil:
 			s := &r.cfg.App.Spec
 			err = fmt.Errorf("app %q (id %d) is not ready: %v; see tend logs %s, or raise listen_timeout: %w", s.Name, p.o.PMID, err, s.Name, api.ErrUnavailable)
 		}
@@ -463,12 +466,15 @@ func (p *Proc) launch() (*run, error) {
 	return r, nil
 }
 
-// becameReady moves a launching run that asked to be waited for to online,
-// or says why it is not; it stays launching, and becomes online if it says
-// so later.
+// becameReady moves a launching run that asked to be waited for to online.
+// One that did not say it was ready within listen_timeout is online too, as
+// in PM2 (a launching app would never be restarted by anything), but the
+// reason says it was not ready, and a "not ready" event precedes "online";
+// the reason goes once the app says it is ready after all. A reload stays
+// stricter: it does not stop an old run for a new one that is not ready.
 func (p *Proc) becameReady(r *run, err error) {
-	if p.st.run != r || p.st.status != api.StatusLaunching {
-		return
+	if p.st.run != r || p.st.status != api.StatusLaunching || r.exited {
+		return // an exit before readiness goes to the restart policy
 	}
 	if err == nil {
 		p.st.status = api.StatusOnline
@@ -476,15 +482,15 @@ func (p *Proc) becameReady(r *run, err error) {
 		p.emit("online", false)
 		return
 	}
-	if r.exited {
-		return // the restart policy reports it
-	}
-	s := &r.cfg.App.Spec
-	p.st.reason = "not ready: " + err.Error() + "; it keeps launching (see tend logs " + s.Name + ")"
+	timeout := time.Duration(*r.cfg.App.Spec.ListenTimeout) * time.Millisecond
+	reason := fmt.Sprintf("not ready after %v (listen_timeout): it did not say so; online anyway, as in PM2", timeout)
+	p.st.reason = reason
 	p.emit("not ready", false)
+	p.st.status = api.StatusOnline
+	p.emit("online", false)
 	r.onReady(func(err error) {
-		if err == nil {
-			p.becameReady(r, nil)
+		if err == nil && p.st.run == r && p.st.reason == reason {
+			p.st.reason = ""
 		}
 	})
 }
