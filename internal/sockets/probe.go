@@ -22,9 +22,16 @@ var (
 
 // probeClient never reuses a connection (each try sees the app as a new
 // client would) and never follows a redirect (a health URL that redirects
-// to a login page is not healthy).
+// to a login page is not healthy). Its dials end with the attempt: the
+// transport goes on dialing after a request is cancelled, and a connect to
+// an address that drops SYNs (a full backlog, a firewall) would otherwise
+// pile up a goroutine per try for the kernel's two minutes.
 var probeClient = &http.Client{
-	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+	Transport: &http.Transport{
+		DisableKeepAlives: true,
+		Proxy:             nil,
+		DialContext:       (&net.Dialer{Timeout: probeAttempt}).DialContext,
+	},
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	},
