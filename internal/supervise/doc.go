@@ -4,10 +4,13 @@
 //
 // # One owner
 //
-// Each Proc is driven by one goroutine, its loop, which owns all of its
-// state: the current run, the status, the counters, the timers. Methods send
-// it commands; the runs send it events (an exit from the Reaper, readiness
-// from the Node channel, the notify socket or a probe, timers). Operations
+// Each Proc is driven by one goroutine at a time, its loop, which owns all
+// of its state: the current run, the status, the counters, the timers.
+// Methods send it commands; the runs send it events (an exit from the
+// Reaper, readiness from the Node channel, the notify socket or a probe,
+// timers). Both go through a mailbox that never blocks the sender, and the
+// loop runs only while the mailbox holds work, so an idle process costs no
+// goroutine (a daemon holds hundreds of them). Operations
 // that change the run (Start, Stop, Restart, Reload, Delete, the reaction to
 // a crash, a delayed restart) take turns in a queue. None of them blocks the
 // loop: a stop sequence, a readiness wait or a reload is a series of steps,

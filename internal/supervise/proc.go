@@ -62,29 +62,52 @@ type Options struct {
 	RunDir  string
 }
 
+// deps are the Options a Proc keeps: all but the Config, which its loop
+// owns from the start (a daemon holds a Proc per app: the copy would cost).
+type deps struct {
+	PMID, Index           int
+	Env                   map[string]string
+	Reaper                *Reaper
+	Hub                   *logs.Hub
+	Pumps                 *sync.WaitGroup
+	Notify                func(api.Event)
+	Log                   *slog.Logger
+	Self, Preload, RunDir string
+}
+
+func (o *Options) deps() deps {
+	return deps{
+		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
+		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
+	}
+}
+
 // Proc owns one managed process: its runs, status, counters and logs.
 //
-// One goroutine, the loop, owns all of that state. The methods send it
-// commands and wait for the answer; the process's runs send it events
-// (exit, ready, timers). Operations that change the run (Start, Stop,
+// One goroutine at a time, the loop, owns all of that state. The methods
+// send it commands and wait for the answer; the process's runs send it
+// events (exit, ready, timers). Commands and events go through a mailbox
+// that never blocks its sender; the loop takes them one by one, in order,
+// and runs only while the mailbox holds work: an idle process costs the
+// daemon no goroutine, and the next message starts the loop again, so there
+// is never more than one. Operations that change the run (Start, Stop,
 // Restart, Reload, Delete, and the reaction to a crash) take turns: one
-// that arrives while another is under way waits in a queue. The loop itself
-// never blocks: a stop sequence, a readiness wait or a reload is a series of
+// that arrives while another is under way waits in a queue. The loop never
+// blocks: a stop sequence, a readiness wait or a reload is a series of
 // steps, each taken when the event it waits for arrives. After every step
 // the loop publishes a view of the state, which the read-only methods
 // (Snapshot, Status, Name, ...) read without waiting for it.
 type Proc struct {
-	o     Options
+	o     deps
 	clock Clock
 
-	cmds   chan command
-	events chan event
-	done   chan struct{} // closed when the loop has ended (after Delete)
+	mu      sync.Mutex // guards the mailbox
+	mailbox []func()
+	running bool          // a loop goroutine is draining the mailbox
+	closed  bool          // the loop ended for good (after Delete)
+	done    chan struct{} // closed with closed
 
-	// ctx ends with the loop; runs' contexts derive from it. pumps ends
-	// pumpGrace later, for the log pumps.
-	ctx         context.Context
-	cancel      context.CancelFunc
+	// pumps ends pumpGrace after the loop, for the log pumps.
 	pumps       context.Context
 	cancelPumps context.CancelFunc
 
@@ -145,16 +168,11 @@ func New(o Options) *Proc {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	pumps, cancelPumps := context.WithCancel(context.Background())
 	p := &Proc{
-		o:           o,
+		o:           o.deps(),
 		clock:       o.Clock,
-		cmds:        make(chan command),
-		events:      make(chan event),
 		done:        make(chan struct{}),
-		ctx:         ctx,
-		cancel:      cancel,
 		pumps:       pumps,
 		cancelPumps: cancelPumps,
 	}
@@ -165,61 +183,51 @@ func New(o Options) *Proc {
 		createdAt: p.clock.Now(),
 	}
 	p.publish()
-	go p.loop()
 	return p
 }
 
-// command is a method's request to the loop; it answers on reply.
-type command struct {
-	do    func(reply func(error))
-	reply chan error
-	// op: it changes the run, so it waits for the operation under way.
-	op bool
+// post hands f (a command or an event) to the loop, starting the loop if
+// it is not running; it reports false once the loop has ended for good.
+// It never blocks.
+func (p *Proc) post(f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.mailbox = append(p.mailbox, f)
+	if !p.running {
+		p.running = true
+		go p.loop()
+	}
+	return true
 }
 
-// event is something that happened to a run, for the loop.
-type event func()
-
+// loop takes the mailbox's messages in order until it is empty. It ends
+// for good once the process is deleted and no operation is under way.
 func (p *Proc) loop() {
-	defer close(p.done)
-	defer p.cancel()
-	defer time.AfterFunc(pumpGrace, p.cancelPumps)
 	for {
-		select {
-		case c := <-p.cmds:
-			p.command(c)
-		case e := <-p.events:
-			e()
+		p.mu.Lock()
+		if len(p.mailbox) == 0 {
+			p.running = false
+			if p.st.deleted && !p.st.busy && !p.closed {
+				p.closed = true
+				close(p.done)
+				time.AfterFunc(pumpGrace, p.cancelPumps)
+			}
+			p.mu.Unlock()
+			return
 		}
+		f := p.mailbox[0]
+		p.mailbox[0] = nil
+		p.mailbox = p.mailbox[1:]
+		if len(p.mailbox) == 0 {
+			p.mailbox = nil // let a burst's backing array go
+		}
+		p.mu.Unlock()
+		f()
 		p.publish()
-		if p.st.deleted && !p.st.busy {
-			return
-		}
 	}
-}
-
-// command runs c now, or, for an operation while another is under way,
-// once that one is done.
-func (p *Proc) command(c command) {
-	once := sync.Once{}
-	reply := func(err error) {
-		once.Do(func() {
-			p.publish() // the caller sees the state its answer speaks of
-			c.reply <- err
-		})
-	}
-	if !c.op {
-		c.do(reply)
-		return
-	}
-	p.enqueue(func() {
-		if p.st.deleted {
-			reply(p.deletedErr())
-			p.opDone()
-			return
-		}
-		c.do(reply)
-	})
 }
 
 // enqueue runs op when no other operation is under way. An operation ends
@@ -244,26 +252,38 @@ func (p *Proc) opDone() {
 	}
 }
 
-// call sends a command and waits for its answer. After Delete the loop is
-// gone and every call fails.
+// call sends a command to the loop and waits for its answer: do runs on
+// the loop and answers once, at once or from a later step. An operation
+// (op: it changes the run) waits for the one under way. After Delete the
+// loop is gone and every call fails; a command the mailbox took is always
+// answered, since the loop ends only with an empty mailbox.
 func (p *Proc) call(op bool, do func(reply func(error))) error {
-	c := command{do: do, reply: make(chan error, 1), op: op}
-	select {
-	case p.cmds <- c:
-	case <-p.done:
+	answer := make(chan error, 1)
+	var once sync.Once
+	reply := func(err error) {
+		once.Do(func() {
+			p.publish() // the caller sees the state its answer speaks of
+			answer <- err
+		})
+	}
+	posted := p.post(func() {
+		if !op {
+			do(reply)
+			return
+		}
+		p.enqueue(func() {
+			if p.st.deleted {
+				reply(p.deletedErr())
+				p.opDone()
+				return
+			}
+			do(reply)
+		})
+	})
+	if !posted {
 		return p.deletedErr()
 	}
-	// The loop answers every command it took, even one it takes at its
-	// very end (a Delete then answers before the loop returns).
-	return <-c.reply
-}
-
-// post hands an event to the loop; it is dropped once the loop is gone.
-func (p *Proc) post(e event) {
-	select {
-	case p.events <- e:
-	case <-p.done:
-	}
+	return <-answer
 }
 
 // deletedErr is the error of an operation on a deleted process.

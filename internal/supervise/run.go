@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,7 +68,10 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 	env := runEnv(app, p.o.PMID, p.o.Index, p.st.uniqueID, p.o.Env)
 	p.st.spawns++
 
-	ctx, cancel := context.WithCancel(p.ctx)
+	// Every run is released before the loop ends (a Delete stops the
+	// current one; an operation releases those it stopped), so its context
+	// needs no parent.
+	ctx, cancel := context.WithCancel(context.Background())
 	r := &run{cfg: cfg, ctx: ctx, cancel: cancel}
 	var extra []*os.File // fds 3...; closed once the child has them
 	defer func() {
@@ -162,23 +165,23 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 	}
 	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, p.clock.Now(), pipes[1]
 
-	var pumps sync.WaitGroup // this run's, to close its sink after them
+	// The last of the run's two pumps to end closes its sink (a counter,
+	// not a goroutine waiting: the daemon holds a few per app).
+	var pumping atomic.Int32
+	pumping.Store(2)
 	for _, pump := range []struct {
 		r  *os.File
 		st logs.Stream
 	}{{pipes[2], logs.Out}, {pipes[4], logs.Err}} {
-		pumps.Add(1)
 		p.o.Pumps.Add(1)
 		go func() {
 			defer p.o.Pumps.Done()
-			defer pumps.Done()
 			_ = logs.PumpContext(p.pumps, pump.r, sink, pump.st)
+			if pumping.Add(-1) == 0 {
+				sink.Close()
+			}
 		}()
 	}
-	go func() {
-		pumps.Wait()
-		sink.Close()
-	}()
 
 	if r.ch != nil || r.notifier != nil {
 		go r.watch(p, app.WaitReady)
