@@ -45,9 +45,9 @@ func NewCmdAction(f *Factory, action string, aliases []string, short string, run
 	opts := &ActionOptions{IO: f.IOStreams, Client: f.Client, Action: action}
 	ff := &fileFlags{}
 	withFile := action != api.ActionReset
-	use := action + " <name|id|namespace|all|/regex/>..."
+	use := action + " <name|id|namespace|script|all|/regex/>..."
 	if withFile {
-		use = action + " <name|id|namespace|all|/regex/...|ecosystem file|->"
+		use = action + " <name|id|namespace|script|all|/regex/...|ecosystem file|->"
 	}
 	cmd := &cobra.Command{
 		Use:     use,

@@ -21,9 +21,17 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
 		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
-	procs, err := d.reg.selectProcs(req.Selectors)
+	procs, err := d.reg.selectProcs(req.Selectors, req.Cwd)
 	if err != nil {
 		return nil, err
+	}
+	if len(procs) == 0 {
+		switch req.Action {
+		case api.ActionStop, api.ActionRestart, api.ActionReload, api.ActionDelete:
+			// Only "all" selects nothing without an error; PM2 exits 1 with
+			// "No process found", and a script that stops all expects apps.
+			return nil, fmt.Errorf("no process found; there is no app to %s (tend start adds one): %w", req.Action, api.ErrNotFound)
+		}
 	}
 	switch req.Action {
 	case api.ActionStop:
@@ -192,18 +200,18 @@ func scaleTarget(arg string, current int) (int, error) {
 }
 
 // signal sends sig to the main process of every process sels select.
-func (d *Daemon) signal(sels []string, sig syscall.Signal) ([]*supervise.Proc, error) {
-	return d.actOn(sels, func(p *supervise.Proc) error { return p.Signal(sig) })
+func (d *Daemon) signal(sels []string, cwd string, sig syscall.Signal) ([]*supervise.Proc, error) {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.Signal(sig) })
 }
 
 // writeStdin writes line to the stdin of every process sels select.
-func (d *Daemon) writeStdin(sels []string, line string) ([]*supervise.Proc, error) {
-	return d.actOn(sels, func(p *supervise.Proc) error { return p.WriteStdin(line) })
+func (d *Daemon) writeStdin(sels []string, cwd, line string) ([]*supervise.Proc, error) {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.WriteStdin(line) })
 }
 
 // sendData sends data over the IPC channel of every process sels select,
 // in the packet PM2's sendDataToProcessId delivers.
-func (d *Daemon) sendData(sels []string, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
+func (d *Daemon) sendData(sels []string, cwd, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
 	}
@@ -216,14 +224,14 @@ func (d *Daemon) sendData(sels []string, topic string, data json.RawMessage) ([]
 		Data  json.RawMessage `json:"data"`
 		ID    int             `json:"id"`
 	}
-	return d.actOn(sels, func(p *supervise.Proc) error {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error {
 		return p.SendMessage(packet{"process:msg", topic, data, p.PMID()})
 	})
 }
 
 // actOn runs do on every process sels select, at once, and returns them.
-func (d *Daemon) actOn(sels []string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
-	procs, err := d.reg.selectProcs(sels)
+func (d *Daemon) actOn(sels []string, cwd string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
+	procs, err := d.reg.selectProcs(sels, cwd)
 	if err != nil {
 		return nil, err
 	}
