@@ -286,22 +286,20 @@ var attrTable = []attrSpec{
 		return nil
 	}},
 	{name: "watch", decode: func(a *appBuild, v *node) error {
+		// Kept as written, as PM2 records it: true watches the app's cwd.
 		switch v.kind {
 		case kBool:
-			a.spec.Watch = nil
-			if v.b {
-				a.spec.Watch = []string{"."} // PM2: true watches the app's cwd
-			}
+			a.spec.Watch = api.Watch{Enabled: v.b}
 			return nil
 		case kString:
-			a.spec.Watch = nil
+			a.spec.Watch = api.Watch{}
 			if v.s != "" {
-				a.spec.Watch = []string{v.s}
+				a.spec.Watch = api.Watch{Enabled: true, Paths: []string{v.s}}
 			}
 			return nil
 		}
 		l, err := a.strList(v, false)
-		a.spec.Watch = l
+		a.spec.Watch = api.Watch{Enabled: true, Paths: l}
 		return err
 	}},
 	{name: "ignore_watch", decode: func(a *appBuild, v *node) error {

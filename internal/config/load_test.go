@@ -337,7 +337,7 @@ func TestOverlayApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := api.AppSpec{Name: "x", Script: "app.js", Interpreter: "none", Env: map[string]string{"PATH": "/bin", "PORT": "8080"}, KillTimeout: ptr(3000), Watch: []string{"."}}
+	want := api.AppSpec{Name: "x", Script: "app.js", Interpreter: "none", Env: map[string]string{"PATH": "/bin", "PORT": "8080"}, KillTimeout: ptr(3000), Watch: api.Watch{Enabled: true}}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Apply (-want +got):\n%s", diff)
 	}
