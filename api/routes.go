@@ -99,6 +99,16 @@ type ActionRequest struct {
 	// reload (the CLI sends its own environment).
 	UpdateEnv bool              `json:"update_env,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
+	// Apps, on restart and reload, gives selected apps a new spec, keyed
+	// by each app's current name: `tend restart api --node-args=...` lays
+	// start's flags over the app's spec and sends it here. The selected
+	// instances of the app restart (or reload, gaplessly) on it. Its env,
+	// instances and config file are ignored: the app keeps its environment
+	// (UpdateEnv replaces it), its instance count (ScaleRequest changes
+	// it) and its file. A spec with another name renames the app: all its
+	// instances must be selected, and the name must be free (ErrConflict).
+	// A selected app not in Apps restarts on the spec it has.
+	Apps map[string]AppSpec `json:"apps,omitempty"`
 	// Parallel is how many instances reload at once (default 1).
 	Parallel int `json:"parallel,omitempty"`
 	// Force overrides the reload lock.

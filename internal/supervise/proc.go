@@ -324,6 +324,19 @@ func (p *Proc) Restart(cfg *Config) error {
 	})
 }
 
+// SetConfig gives the process cfg for its next runs, without a restart:
+// the current run, if any, keeps the Config it started with (its log and
+// pid files). The daemon renames an app this way before restarting or
+// reloading it, so that an instance whose reload fails, and keeps its old
+// run, still carries the app's new name.
+func (p *Proc) SetConfig(cfg Config) error {
+	return p.call(true, func(reply func(error)) {
+		defer p.opDone()
+		p.st.cfg = &cfgInfo{Config: cfg}
+		reply(nil)
+	})
+}
+
 // Delete stops the process and ends its loop; the Proc is unusable
 // afterwards (its methods fail with ErrNotFound).
 func (p *Proc) Delete() error {
