@@ -89,6 +89,11 @@ type AppSpec struct {
 	// Force starts a script that already runs under another name.
 	Force bool `json:"force,omitempty"`
 
+	// AppendEnvToName records that the ecosystem file named the app
+	// <name>-<env> for --env <env> (PM2's append_env_to_name); the name
+	// already carries the suffix.
+	AppendEnvToName bool `json:"append_env_to_name,omitempty"`
+
 	// ConfigFile is the ecosystem file (absolute path) the app was last
 	// started, restarted or reloaded from; empty for an app started from the
 	// command line or from standard input. It is bookkeeping, not an

@@ -102,6 +102,7 @@ var attrTable = []attrSpec{
 	{name: "append_env_to_name", decode: func(a *appBuild, v *node) error {
 		b, err := a.boolean(v)
 		a.appendEnvToName = b
+		a.spec.AppendEnvToName = b
 		return err
 	}},
 	{name: "port", decode: func(a *appBuild, v *node) error {
