@@ -30,7 +30,7 @@ func NewCmdDescribe(f *Factory, runF func(*DescribeOptions) error) *cobra.Comman
 	}
 	opts := &DescribeOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
-		Use:     "describe <name|id>",
+		Use:     "describe <name|id|namespace|script>",
 		Aliases: []string{"desc", "info", "show"},
 		Short:   "Show everything about an app",
 		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),

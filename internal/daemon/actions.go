@@ -21,6 +21,9 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
 		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
+	if len(req.Apps) > 0 && req.Action != api.ActionRestart && req.Action != api.ActionReload {
+		return nil, fmt.Errorf("new specs (apps) apply to restart and reload, not to %s: %w", req.Action, api.ErrInvalid)
+	}
 	procs, err := d.reg.selectProcs(req.Selectors, req.Cwd)
 	if err != nil {
 		return nil, err

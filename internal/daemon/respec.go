@@ -51,7 +51,8 @@ func newSpecs(names []string, byApp map[string][]*supervise.Proc, req api.Action
 		if !given {
 			s = cur
 		}
-		s.Env = cur.Env
+		// A copy: resolving may add to it, and cur's is the running spec's.
+		s.Env = maps.Clone(cur.Env)
 		if req.UpdateEnv {
 			s.Env = maps.Clone(req.Env)
 		}

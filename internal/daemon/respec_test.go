@@ -143,6 +143,8 @@ func TestRestartNewSpecRefusals(t *testing.T) {
 			http.StatusConflict, `would both be named \"x\"`},
 		{"bad spec", api.ActionRequest{Action: api.ActionRestart, Selectors: []string{"web"}, Apps: map[string]api.AppSpec{"web": to(web, "a/b")}},
 			http.StatusBadRequest, "holds a path separator"},
+		{"not restart or reload", api.ActionRequest{Action: api.ActionStop, Selectors: []string{"web"}, Apps: map[string]api.AppSpec{"web": web}},
+			http.StatusBadRequest, "apply to restart and reload, not to stop"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out := call(h, api.RouteAction, tt.req)
