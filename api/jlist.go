@@ -13,11 +13,26 @@ import (
 	"unicode/utf8"
 )
 
+// pm2Constants are the pm2_env keys PM2 fills for every app that stand for
+// what tend does not have (PM2's Node agent and PM2 Plus, git metadata,
+// Windows consoles, polling for a process to die), with the values that
+// say so, for tools that read them. PM2's defaults for vizion, pmx and
+// automation are true.
+const pm2Constants = `,"vizion":false,"vizion_running":false,"pmx":false,"automation":false,"km_link":false,` +
+	`"windowsHide":true,"kill_retry_time":100,"axm_actions":[],"axm_monitor":{},"axm_options":{},"axm_dynamic":{}`
+
 // processEnvFields is the set of JSON keys ProcessEnv encodes itself; an
 // environment variable with one of these names is not flattened next to them
 // (it stays visible in "env").
 var processEnvFields = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
+	var constants map[string]json.RawMessage
+	if err := json.Unmarshal([]byte("{"+pm2Constants[1:]+"}"), &constants); err != nil {
+		panic("api: pm2Constants: " + err.Error())
+	}
+	for k := range constants {
+		m[k] = true
+	}
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
@@ -59,8 +74,9 @@ func (e *ProcessEnv) encode(buf *bytes.Buffer) error {
 	}
 	keys := slices.Sorted(maps.Keys(e.Env))
 	known := processEnvFields()
-	buf.Grow(len(b) + 128*len(e.Env) + 32)
+	buf.Grow(len(b) + len(pm2Constants) + 128*len(e.Env) + 32)
 	buf.Write(b[:len(b)-1]) // without the closing brace
+	buf.WriteString(pm2Constants)
 	if e.Env != nil {
 		buf.WriteString(`,"env":{`)
 		for i, k := range keys {

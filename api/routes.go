@@ -80,16 +80,35 @@ const (
 )
 
 // ActionRequest applies Action to every process the selectors match.
-// A selector is "all", a pm_id, an app name, a namespace, or "/regex/"
-// matched against names. A selector that matches nothing fails the whole
-// request with ErrNotFound and changes nothing.
+//
+// A selector is "all", or "/regex/" matched against names, or else the
+// first of these that matches anything: an app name, a namespace, a pm_id,
+// a script path (an app's pm_exec_path; a relative path is resolved against
+// Cwd, as PM2 resolves it against its CLI's directory). Names and
+// namespaces hold no "/", so a path with one is only ever a path. A
+// selector that matches nothing fails the whole request with ErrNotFound
+// and changes nothing; so does stop, restart, reload or delete of "all" on
+// an empty table (PM2: "No process found").
 type ActionRequest struct {
 	Action    string   `json:"action"`
 	Selectors []string `json:"selectors"`
+	// Cwd is the caller's working directory, for selectors that are
+	// relative script paths (the Go client fills it in).
+	Cwd string `json:"cwd,omitempty"`
 	// Env, with UpdateEnv, replaces the apps' environment on restart or
 	// reload (the CLI sends its own environment).
 	UpdateEnv bool              `json:"update_env,omitempty"`
 	Env       map[string]string `json:"env,omitempty"`
+	// Apps, on restart and reload, gives selected apps a new spec, keyed
+	// by each app's current name: `tend restart api --node-args=...` lays
+	// start's flags over the app's spec and sends it here. The selected
+	// instances of the app restart (or reload, gaplessly) on it. Its env,
+	// instances and config file are ignored: the app keeps its environment
+	// (UpdateEnv replaces it), its instance count (ScaleRequest changes
+	// it) and its file. A spec with another name renames the app: all its
+	// instances must be selected, and the name must be free (ErrConflict).
+	// A selected app not in Apps restarts on the spec it has.
+	Apps map[string]AppSpec `json:"apps,omitempty"`
 	// Parallel is how many instances reload at once (default 1).
 	Parallel int `json:"parallel,omitempty"`
 	// Force overrides the reload lock.
@@ -107,12 +126,14 @@ type ActionResponse struct {
 type SignalRequest struct {
 	Signal    string   `json:"signal"`
 	Selectors []string `json:"selectors"`
+	Cwd       string   `json:"cwd,omitempty"` // as in ActionRequest
 }
 
 // StdinRequest writes Line plus a newline to the stdin of the selected apps.
 type StdinRequest struct {
 	Selectors []string `json:"selectors"`
 	Line      string   `json:"line"`
+	Cwd       string   `json:"cwd,omitempty"` // as in ActionRequest
 }
 
 // ScaleRequest sets the number of instances of app Name: "N", or "+N"
@@ -132,16 +153,19 @@ type SendDataRequest struct {
 	Selectors []string        `json:"selectors"`
 	Topic     string          `json:"topic,omitempty"`
 	Data      json.RawMessage `json:"data"`
+	Cwd       string          `json:"cwd,omitempty"` // as in ActionRequest
 }
 
 // LogsQuery is the query of RouteLogs: sel (repeatable selector, none = all),
 // lines (how many past lines per file, default 15), follow (1 = keep
-// streaming), stream ("out", "err" or "" for both).
+// streaming), stream ("out", "err" or "" for both), cwd (as
+// ActionRequest.Cwd; RouteProcesses takes sel and cwd too).
 type LogsQuery struct {
 	Selectors []string
 	Lines     int
 	Follow    bool
 	Stream    string
+	Cwd       string
 }
 
 // LogLine is one line of app output (without its newline) in a logs stream.

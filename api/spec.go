@@ -20,7 +20,7 @@ type AppSpec struct {
 	// Interpreter is the program that runs Script: "" picks one from the
 	// extension, "none" executes Script itself.
 	Interpreter     string   `json:"exec_interpreter,omitempty"`
-	InterpreterArgs []string `json:"node_args,omitempty"`
+	InterpreterArgs []string `json:"node_args"`
 
 	// Instances is the number of instances, at least 1 once resolved (the
 	// CLI and the config loader turn "max", 0 and negative counts into a
@@ -64,7 +64,9 @@ type AppSpec struct {
 	Listen        []string   `json:"listen,omitempty"`
 	Ready         *ReadySpec `json:"ready,omitempty"`
 
-	// Logs. "NULL" or "/dev/null" disables a file.
+	// Logs. "NULL" or "/dev/null" disables a file. MergeLogs unset is
+	// false, except that resolving sets it for an app not in cluster mode
+	// and without instances (PM2's rule).
 	OutFile       string `json:"out_file,omitempty"`
 	ErrorFile     string `json:"error_file,omitempty"`
 	LogFile       string `json:"log_file,omitempty"`
@@ -75,7 +77,9 @@ type AppSpec struct {
 	Time          bool   `json:"time,omitempty"`
 	PidFile       string `json:"pid_file,omitempty"`
 
-	Watch       []string `json:"watch,omitempty"`
+	// Watch is recorded as written (PM2 keeps it so, and always has the
+	// key): false, true, or the paths as given.
+	Watch       Watch    `json:"watch"`
 	IgnoreWatch []string `json:"ignore_watch,omitempty"`
 	WatchDelay  int      `json:"watch_delay,omitempty"`
 
@@ -84,6 +88,11 @@ type AppSpec struct {
 
 	// Force starts a script that already runs under another name.
 	Force bool `json:"force,omitempty"`
+
+	// AppendEnvToName records that the ecosystem file named the app
+	// <name>-<env> for --env <env> (PM2's append_env_to_name); the name
+	// already carries the suffix.
+	AppendEnvToName bool `json:"append_env_to_name,omitempty"`
 
 	// ConfigFile is the ecosystem file (absolute path) the app was last
 	// started, restarted or reloaded from; empty for an app started from the

@@ -202,16 +202,39 @@ func (c *Client) Ping(ctx context.Context) (api.PingResponse, error) {
 	return callRoute[api.PingResponse](ctx, c, api.RoutePing, nil)
 }
 
-// Processes lists the processes the selectors pick (see api.ActionRequest),
+// Processes lists the processes the selectors pick (see api.ActionRequest;
+// a relative script path is resolved against this process's directory),
 // or every process without selectors: the jlist array.
 func (c *Client) Processes(ctx context.Context, selectors ...string) ([]api.Process, error) {
-	return c.processes(ctx, url.Values{"sel": selectors})
+	return c.processes(ctx, selectQuery(selectors))
 }
 
 // Summaries is Processes without each app's environment: a tenth of the
 // size, for listings that do not show it.
 func (c *Client) Summaries(ctx context.Context, selectors ...string) ([]api.Process, error) {
-	return c.processes(ctx, url.Values{"sel": selectors, "env": {"0"}})
+	q := selectQuery(selectors)
+	q.Set("env", "0")
+	return c.processes(ctx, q)
+}
+
+// selectQuery is the query of a request for selectors, with the caller's
+// directory for relative script paths.
+func selectQuery(selectors []string) url.Values {
+	q := url.Values{"sel": selectors}
+	if len(selectors) > 0 {
+		q.Set("cwd", workDir(""))
+	}
+	return q
+}
+
+// workDir is cwd, or this process's working directory when cwd is empty
+// (unknown, if that fails: path selectors then need to be absolute).
+func workDir(cwd string) string {
+	if cwd != "" {
+		return cwd
+	}
+	wd, _ := os.Getwd()
+	return wd
 }
 
 func (c *Client) processes(ctx context.Context, q url.Values) ([]api.Process, error) {
@@ -244,18 +267,23 @@ func (c *Client) Start(ctx context.Context, req api.StartRequest) (api.StartResp
 	return callRoute[api.StartResponse](ctx, c, api.RouteStart, req)
 }
 
-// Action stops, restarts, reloads, deletes, resets or flushes apps.
+// Action stops, restarts, reloads, deletes, resets or flushes apps. An
+// empty req.Cwd is this process's directory (for script-path selectors),
+// as in Signal, Stdin, SendData and Logs.
 func (c *Client) Action(ctx context.Context, req api.ActionRequest) (api.ActionResponse, error) {
+	req.Cwd = workDir(req.Cwd)
 	return callRoute[api.ActionResponse](ctx, c, api.RouteAction, req)
 }
 
 // Signal sends a signal to apps' main processes.
 func (c *Client) Signal(ctx context.Context, req api.SignalRequest) (api.ActionResponse, error) {
+	req.Cwd = workDir(req.Cwd)
 	return callRoute[api.ActionResponse](ctx, c, api.RouteSignal, req)
 }
 
 // Stdin writes a line to apps' stdin.
 func (c *Client) Stdin(ctx context.Context, req api.StdinRequest) (api.ActionResponse, error) {
+	req.Cwd = workDir(req.Cwd)
 	return callRoute[api.ActionResponse](ctx, c, api.RouteStdin, req)
 }
 
@@ -266,6 +294,7 @@ func (c *Client) Scale(ctx context.Context, req api.ScaleRequest) (api.ActionRes
 
 // SendData sends a message to the selected apps' process.on('message').
 func (c *Client) SendData(ctx context.Context, req api.SendDataRequest) (api.ActionResponse, error) {
+	req.Cwd = workDir(req.Cwd)
 	return callRoute[api.ActionResponse](ctx, c, api.RouteSendData, req)
 }
 
@@ -282,6 +311,9 @@ func (c *Client) Logs(ctx context.Context, q api.LogsQuery, fn func(api.LogLine)
 	}
 	if q.Stream != "" {
 		v.Set("stream", q.Stream)
+	}
+	if len(q.Selectors) > 0 {
+		v.Set("cwd", workDir(q.Cwd))
 	}
 	m, p := split(api.RouteLogs)
 	return stream(ctx, c, m, p, v, fn)

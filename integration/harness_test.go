@@ -104,9 +104,20 @@ func (h *harness) runEnv(extraEnv []string, args ...string) result {
 // exec runs tend with args, stdin (nil: none) and extra environment.
 func (h *harness) exec(stdin io.Reader, extraEnv []string, args ...string) result {
 	h.t.Helper()
+	return h.execIn(h.dir, stdin, extraEnv, args...)
+}
+
+// runIn runs tend with args in directory dir (relative to the harness's).
+func (h *harness) runIn(dir string, args ...string) result {
+	h.t.Helper()
+	return h.execIn(filepath.Join(h.dir, dir), nil, nil, args...)
+}
+
+func (h *harness) execIn(dir string, stdin io.Reader, extraEnv []string, args ...string) result {
+	h.t.Helper()
 	for attempt := 0; ; attempt++ {
 		cmd := exec.Command(tendBin, args...)
-		cmd.Dir = h.dir
+		cmd.Dir = dir
 		cmd.Env = append(append([]string{}, h.env...), extraEnv...)
 		cmd.Stdin = stdin
 		var out, errb bytes.Buffer

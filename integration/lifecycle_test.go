@@ -445,8 +445,9 @@ func TestInspection(t *testing.T) {
 	h.ok("start", app("sleeper.sh"), "--name", "insp", "-i", "2")
 	h.ok("start", "sleep 100000", "--name", "cmdline") // a command line runs under bash -c
 	ps := h.waitStatus("insp", api.StatusOnline, 10*time.Second)
-	if p := h.proc("cmdline"); p.Env.Interpreter != "bash" || !slices.Equal(p.Env.InterpreterArgs, []string{"-c"}) {
-		t.Errorf("command line: interpreter %q %q", p.Env.Interpreter, p.Env.InterpreterArgs)
+	// Recorded as PM2 records it: bash is the script, the line its -c.
+	if p := h.proc("cmdline"); filepath.Base(p.Env.PMExecPath) != "bash" || p.Env.Interpreter != "none" || !slices.Equal(p.Env.Args, []string{"-c", "sleep 100000"}) {
+		t.Errorf("command line: exec path %q, interpreter %q, args %q", p.Env.PMExecPath, p.Env.Interpreter, p.Env.Args)
 	}
 	pids := strings.Fields(h.ok("pid", "insp"))
 	if len(pids) != 2 || pids[0] != strconv.Itoa(ps[0].PID) || pids[1] != strconv.Itoa(ps[1].PID) {

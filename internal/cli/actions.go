@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -10,6 +11,7 @@ import (
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
 	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // ActionOptions are stop's, restart's, reload's, delete's and reset's: the
@@ -30,6 +32,14 @@ type ActionOptions struct {
 	Env  string
 	// UpdateEnv (-a) gives restarted apps this shell's environment.
 	UpdateEnv bool
+	// Overlay is start's flags given to restart or reload, keyed by PM2
+	// attribute: laid over each selected app's spec (or over the file's
+	// apps), which the app then restarts on, as PM2 applies them.
+	Overlay config.Overlay
+	// ToggleWatch is restart's or reload's --watch without paths: watching
+	// turns on for an app that does not watch, off for one that does
+	// (PM2's toggle).
+	ToggleWatch bool
 	// Parallel and Force are reload's.
 	Parallel int
 	Force    bool
@@ -45,9 +55,12 @@ func NewCmdAction(f *Factory, action string, aliases []string, short string, run
 	opts := &ActionOptions{IO: f.IOStreams, Client: f.Client, Action: action}
 	ff := &fileFlags{}
 	withFile := action != api.ActionReset
-	use := action + " <name|id|namespace|all|/regex/>..."
+	// restart and reload take start's flags, as PM2's do, and apply them.
+	respec := action == api.ActionRestart || action == api.ActionReload
+	sf := &startFlags{forAction: true}
+	use := action + " <name|id|namespace|script|all|/regex/>..."
 	if withFile {
-		use = action + " <name|id|namespace|all|/regex/...|ecosystem file|->"
+		use = action + " <name|id|namespace|script|all|/regex/...|ecosystem file|->"
 	}
 	cmd := &cobra.Command{
 		Use:     use,
@@ -61,6 +74,11 @@ func NewCmdAction(f *Factory, action string, aliases []string, short string, run
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
+			if respec {
+				if err := opts.takeStartFlags(sf, cmd.Flags(), args); err != nil {
+					return err
+				}
+			}
 			if withFile {
 				path, isFile, err := ff.fileTarget(args, false)
 				if err != nil {
@@ -82,12 +100,40 @@ func NewCmdAction(f *Factory, action string, aliases []string, short string, run
 		if withFile {
 			ff.register(fs, false)
 		}
+		if respec {
+			sf.register(fs)
+		}
 		if action == api.ActionReload {
 			fs.IntVar(&opts.Parallel, "parallel", 1, "instances replaced at once")
 			fs.BoolVarP(&opts.Force, "force", "f", false, "reload even if another reload runs")
 		}
 	})
 	return cmd
+}
+
+// takeStartFlags sets Overlay and ToggleWatch from the start flags given
+// to restart or reload. -i is refused: restart changes no instance count
+// (PM2 records it and runs the same processes).
+func (opts *ActionOptions) takeStartFlags(sf *startFlags, flags *pflag.FlagSet, args []string) error {
+	if flags.Changed("instances") {
+		app := "<app>"
+		if len(args) == 1 {
+			app = args[0]
+		}
+		return fmt.Errorf("%s does not change the number of instances; use tend scale %s %s: %w", opts.Action, app, sf.instances, api.ErrInvalid)
+	}
+	ov, err := sf.overlay(flags)
+	if err != nil {
+		return err
+	}
+	if v, ok := ov["watch"]; ok && v == true {
+		delete(ov, "watch")
+		opts.ToggleWatch = true
+	}
+	if len(ov) > 0 {
+		opts.Overlay = ov
+	}
+	return nil
 }
 
 func actionRun(opts *ActionOptions) error {
@@ -98,9 +144,20 @@ func actionRun(opts *ActionOptions) error {
 	if opts.UpdateEnv {
 		req.UpdateEnv, req.Env = true, environ()
 	}
+	var names []string // of the apps given a new spec, in pm_id order
+	if len(opts.Overlay) > 0 || opts.ToggleWatch {
+		var err error
+		if req.Apps, names, err = opts.newSpecs(); err != nil {
+			return err
+		}
+	}
 	resp, err := opts.Client().Action(opts.Context, req)
 	if err != nil {
 		return err
+	}
+	for _, name := range names {
+		s := req.Apps[name]
+		warnPending(opts.IO, &s)
 	}
 	return printTable(opts.IO, resp.Processes)
 }
@@ -112,9 +169,17 @@ func actionRun(opts *ActionOptions) error {
 func actionFile(opts *ActionOptions) error {
 	switch opts.Action {
 	case api.ActionRestart, api.ActionReload:
+		if opts.ToggleWatch {
+			// The file says whether each app watches; --watch sets it.
+			if opts.Overlay == nil {
+				opts.Overlay = config.Overlay{}
+			}
+			opts.Overlay["watch"] = true
+		}
 		return startFile(&StartOptions{
 			IO: opts.IO, Client: opts.Client, Context: opts.Context,
 			File: opts.File, Only: opts.Only, Env: opts.Env, Verb: opts.Action,
+			Overlay: opts.Overlay,
 		})
 	}
 	file, err := loadFile(opts.IO, opts.File, config.LoadOptions{Env: opts.Env, Only: opts.Only, SkipResolve: true})
@@ -122,4 +187,40 @@ func actionFile(opts *ActionOptions) error {
 		return err
 	}
 	return actOnFile(opts, file)
+}
+
+// newSpecs is the spec each selected app restarts on, by its current name
+// (names lists them in pm_id order): start's flags laid over the spec it
+// runs (by the same code start uses), resolved here so that a bad value is
+// reported before anything restarts. The daemon keeps each app's
+// environment, so none is sent.
+func (opts *ActionOptions) newSpecs() (apps map[string]api.AppSpec, names []string, err error) {
+	procs, err := opts.Client().Processes(opts.Context, opts.Selectors...)
+	if err != nil {
+		return nil, nil, err
+	}
+	apps = map[string]api.AppSpec{}
+	for _, p := range procs { // in pm_id order: an app's first instance
+		name := p.Env.Name
+		if _, done := apps[name]; done {
+			continue
+		}
+		s := p.Env.AppSpec
+		if opts.ToggleWatch {
+			s.Watch = api.Watch{Enabled: !s.Watch.Enabled}
+		}
+		if err := opts.Overlay.Apply(&s); err != nil {
+			return nil, nil, err
+		}
+		if err := spec.Resolve(&s); err != nil {
+			return nil, nil, err
+		}
+		s.Env = nil
+		apps[name] = s
+		names = append(names, name)
+	}
+	if to, ok := opts.Overlay["name"]; ok && len(apps) > 1 {
+		return nil, nil, fmt.Errorf("--name %v renames one app, and %s select %d; name one app: %w", to, strings.Join(opts.Selectors, " "), len(apps), api.ErrInvalid)
+	}
+	return apps, names, nil
 }

@@ -30,7 +30,7 @@ func NewCmdDescribe(f *Factory, runF func(*DescribeOptions) error) *cobra.Comman
 	}
 	opts := &DescribeOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
-		Use:     "describe <name|id>",
+		Use:     "describe <name|id|namespace|script>",
 		Aliases: []string{"desc", "info", "show"},
 		Short:   "Show everything about an app",
 		Args:    exactArgs(1, "describe needs an app name or id, e.g. tend describe api"),
@@ -115,6 +115,10 @@ func describe(ios *IOStreams, p api.Process, now time.Time) {
 	if e.MaxMemoryRestart > 0 {
 		rows = append(rows, []cell{{"max memory restart", ansiBold}, {humanBytes(e.MaxMemoryRestart), ""}})
 	}
+	if e.CronRestart != "" {
+		rows = append(rows, []cell{{"cron restart", ansiBold}, {e.CronRestart, ""}})
+	}
+	rows = append(rows, []cell{{"watch & reload", ansiBold}, {watchText(e.Watch), ""}})
 	renderTable(ios.Out, []string{"key", "value"}, rows, ios.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
 		fmt.Fprintf(ios.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
@@ -133,4 +137,16 @@ func deref(p *int) int {
 		return 0
 	}
 	return *p
+}
+
+// watchText is the watch attribute as describe shows it: PM2's ✘ or ✔,
+// with the paths when some are given.
+func watchText(w api.Watch) string {
+	switch {
+	case len(w.Paths) > 0:
+		return "✔ " + strings.Join(w.Paths, ", ")
+	case w.Enabled:
+		return "✔"
+	}
+	return "✘"
 }

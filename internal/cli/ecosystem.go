@@ -183,17 +183,16 @@ func applyFile(opts *StartOptions, file *config.File) error {
 }
 
 // droppedApps names the apps last started from f's file that the file no
-// longer declares (apps --only left out are still declared).
+// longer declares (apps --only left out are still declared, and so are an
+// append_env_to_name app's copies for other environments).
 func droppedApps(f *config.File, procs []api.Process) []string {
 	var left []string
 	for _, p := range procs {
 		name := p.Env.Name
-		if p.Env.ConfigFile != f.Path || slices.Contains(left, name) || slices.Contains(f.Unselected, name) {
+		if p.Env.ConfigFile != f.Path || slices.Contains(left, name) || f.Declares(name) {
 			continue
 		}
-		if !slices.ContainsFunc(f.Apps, func(s api.AppSpec) bool { return s.Name == name }) {
-			left = append(left, name)
-		}
+		left = append(left, name)
 	}
 	return left
 }

@@ -109,6 +109,10 @@ func TestStartOptions(t *testing.T) {
 			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{
 				"cwd": filepath.Join(dir, "sub"), "out_file": filepath.Join(dir, "out.log"), "error_file": "NULL", "log_file": true,
 			}}},
+		{name: "watch as written", args: []string{"app.sh", "--watch"},
+			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{"watch": true}}},
+		{name: "watch paths as written", args: []string{"app.sh", "--watch=src", "--watch=./lib", "--cron", "0 3 * * *"},
+			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{"watch": []string{"src", "./lib"}, "cron_restart": "0 3 * * *"}}},
 		{name: "script args after --", args: []string{"app.sh", "--", "--port", "3000"},
 			want: StartOptions{Target: "app.sh", ScriptArgs: []string{"--port", "3000"}, Verb: "start"}},
 		{name: "smart restart with -a", args: []string{"api", "-a"}, want: StartOptions{Target: "api", Verb: "start", UpdateEnv: true}},
@@ -159,11 +163,21 @@ func TestActionOptions(t *testing.T) {
 	})
 	runOptsTests(t, action(api.ActionRestart), []optsTest[ActionOptions]{
 		{name: "update env", args: []string{"all", "--update-env"}, want: ActionOptions{Action: "restart", Selectors: []string{"all"}, UpdateEnv: true}},
+		// start's flags, as PM2's restart takes them.
+		{name: "config flags", args: []string{"0", "--node-args=--max-old-space-size=64", "--max-memory-restart", "100M", "-c", "0 1 * * *", "--name", "api-v2"},
+			want: ActionOptions{Action: "restart", Selectors: []string{"0"}, Overlay: config.Overlay{
+				"interpreter_args": "--max-old-space-size=64", "max_memory_restart": "100M", "cron_restart": "0 1 * * *", "name": "api-v2"}}},
+		{name: "--watch toggles", args: []string{"api", "--watch"}, want: ActionOptions{Action: "restart", Selectors: []string{"api"}, ToggleWatch: true}},
+		{name: "--watch=PATH sets", args: []string{"api", "--watch=src", "--watch=lib"},
+			want: ActionOptions{Action: "restart", Selectors: []string{"api"}, Overlay: config.Overlay{"watch": []string{"src", "lib"}}}},
+		{name: "-i is scale's", args: []string{"api", "-i", "3"}, err: "restart does not change the number of instances; use tend scale api 3"},
+		{name: "--env needs a file", args: []string{"api", "--env", "production"}, err: "--only and --env apply to an ecosystem file"},
 	})
 	runOptsTests(t, action(api.ActionReload), []optsTest[ActionOptions]{
 		{name: "defaults", args: []string{"web"}, want: ActionOptions{Action: "reload", Selectors: []string{"web"}, Parallel: 1}},
 		{name: "parallel and force", args: []string{"web", "--parallel", "2", "-f", "-a"},
 			want: ActionOptions{Action: "reload", Selectors: []string{"web"}, Parallel: 2, Force: true, UpdateEnv: true}},
+		{name: "rename", args: []string{"web", "--name", "api"}, want: ActionOptions{Action: "reload", Selectors: []string{"web"}, Parallel: 1, Overlay: config.Overlay{"name": "api"}}},
 	})
 	runOptsTests(t, action(api.ActionReset), []optsTest[ActionOptions]{
 		{name: "selectors", args: []string{"api"}, want: ActionOptions{Action: "reset", Selectors: []string{"api"}}},

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -13,8 +14,12 @@ import (
 
 // startFlags are the flags of start and the startOr* commands, PM2's
 // names, as parsed. overlay turns the ones the user gave into the
-// attributes they set; only -a (updateEnv) is not an attribute.
+// attributes they set; only -a (updateEnv) is not an attribute. restart
+// and reload take them too (forAction), except -a and -f, which they
+// define themselves.
 type startFlags struct {
+	forAction bool
+
 	name, namespace, cwd     string
 	instances                string
 	interpreter, interpArgs  string
@@ -37,7 +42,12 @@ type startFlags struct {
 	logDateFormat, logType   string
 	forkMode                 bool
 	listen                   []string
+	watch                    []string
+	cronRestart              string
 }
+
+// watchOn is the value of --watch given without paths.
+const watchOn = "true"
 
 // register adds the flags to fs.
 func (o *startFlags) register(fs *pflag.FlagSet) {
@@ -48,8 +58,10 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.interpreter, "interpreter", "", "program that runs the script; none runs the file itself")
 	fs.StringVar(&o.interpArgs, "interpreter-args", "", "arguments for the interpreter")
 	fs.StringVar(&o.interpArgs, "node-args", "", "alias of --interpreter-args")
-	fs.BoolVarP(&o.updateEnv, "update-env", "a", false, "when restarting an existing app, replace its environment with this shell's")
-	fs.BoolVarP(&o.force, "force", "f", false, "start the script even if it already runs")
+	if !o.forAction {
+		fs.BoolVarP(&o.updateEnv, "update-env", "a", false, "when restarting an existing app, replace its environment with this shell's")
+		fs.BoolVarP(&o.force, "force", "f", false, "start the script even if it already runs")
+	}
 	fs.StringVarP(&o.out, "output", "o", "", "stdout log file (NULL or /dev/null: none)")
 	fs.StringVarP(&o.errFile, "error", "e", "", "stderr log file (NULL or /dev/null: none)")
 	fs.StringVarP(&o.logFile, "log", "l", "", "combined stdout+stderr log file (no value: <name>.log in the logs dir)")
@@ -76,6 +88,14 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logType, "log-type", "", "log format (json)")
 	fs.BoolVarP(&o.forkMode, "execute-command", "x", false, "run in fork mode")
 	fs.StringArrayVar(&o.listen, "listen", nil, "address the app serves on, owned by tend and shared by instances (tcp://:8000, unix:///path)")
+	watchHelp := "restart the app when files in its cwd change; --watch=PATH (repeatable) watches PATH instead"
+	if o.forAction {
+		watchHelp = "turn watching on if it is off, off if it is on (PM2's toggle); --watch=PATH watches PATH"
+	}
+	fs.StringArrayVar(&o.watch, "watch", nil, watchHelp)
+	fs.Lookup("watch").NoOptDefVal = watchOn
+	fs.StringVarP(&o.cronRestart, "cron-restart", "c", "", "restart the app on a cron schedule (e.g. \"0 3 * * *\")")
+	fs.StringVar(&o.cronRestart, "cron", "", "alias of --cron-restart")
 }
 
 // overlay is the start flags the user gave, keyed by PM2 attribute name,
@@ -104,7 +124,9 @@ func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 	set("interpreter", "interpreter", o.interpreter)
 	set("interpreter-args", "interpreter_args", o.interpArgs)
 	set("node-args", "interpreter_args", o.interpArgs)
-	set("force", "force", o.force)
+	if !o.forAction { // reload's -f is its own
+		set("force", "force", o.force)
+	}
 	for _, p := range []struct {
 		flag, key, val string
 	}{{"output", "out_file", o.out}, {"error", "error_file", o.errFile}, {"log", "log_file", o.logFile}, {"pid", "pid_file", o.pidFile}} {
@@ -150,5 +172,16 @@ func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 		ov["exec_mode"] = "fork"
 	}
 	set("listen", "listen", o.listen)
+	if flags.Changed("watch") {
+		// As written, as PM2 records it: true, or the paths given.
+		paths := slices.DeleteFunc(slices.Clone(o.watch), func(p string) bool { return p == watchOn })
+		if len(paths) == 0 {
+			ov["watch"] = true
+		} else {
+			ov["watch"] = paths
+		}
+	}
+	set("cron-restart", "cron_restart", o.cronRestart)
+	set("cron", "cron_restart", o.cronRestart)
 	return ov, nil
 }

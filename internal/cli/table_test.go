@@ -48,8 +48,8 @@ func TestWatchingColumn(t *testing.T) {
 		want string
 	}{
 		{name: "no watch", want: "disabled"},
-		{name: "watch set, no watcher", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: []string{"src"}}}, want: "disabled"},
-		{name: "watcher running", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: []string{"src"}}, Watching: true}, want: "enabled"},
+		{name: "watch set, no watcher", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: api.Watch{Enabled: true, Paths: []string{"src"}}}}, want: "disabled"},
+		{name: "watcher running", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: api.Watch{Enabled: true, Paths: []string{"src"}}}, Watching: true}, want: "enabled"},
 	}
 	col := len(listHeader) - 1
 	for _, tt := range tests {
@@ -69,7 +69,7 @@ func TestDescribe(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_000)
 	api1 := api.Process{PID: 101, Name: "api", PMID: 0, Env: api.ProcessEnv{
 		AppSpec: api.AppSpec{Name: "api", Namespace: "default", ExecMode: api.ForkMode, Instances: 2,
-			Watch: []string{"src"}, CronRestart: "0 3 * * *", MaxMemoryRestart: 200 << 20,
+			Watch: api.Watch{Enabled: true, Paths: []string{"src"}}, CronRestart: "0 3 * * *", MaxMemoryRestart: 200 << 20,
 			KillSignal: "SIGINT", KillTimeout: ptr(1600), Autorestart: ptr(true)},
 		Status: api.StatusOnline, PMUptime: now.Add(-3 * time.Hour).UnixMilli(), PMExecPath: "/srv/api.sh", PMCwd: "/srv",
 	}}

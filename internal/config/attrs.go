@@ -102,6 +102,7 @@ var attrTable = []attrSpec{
 	{name: "append_env_to_name", decode: func(a *appBuild, v *node) error {
 		b, err := a.boolean(v)
 		a.appendEnvToName = b
+		a.spec.AppendEnvToName = b
 		return err
 	}},
 	{name: "port", decode: func(a *appBuild, v *node) error {
@@ -286,22 +287,20 @@ var attrTable = []attrSpec{
 		return nil
 	}},
 	{name: "watch", decode: func(a *appBuild, v *node) error {
+		// Kept as written, as PM2 records it: true watches the app's cwd.
 		switch v.kind {
 		case kBool:
-			a.spec.Watch = nil
-			if v.b {
-				a.spec.Watch = []string{"."} // PM2: true watches the app's cwd
-			}
+			a.spec.Watch = api.Watch{Enabled: v.b}
 			return nil
 		case kString:
-			a.spec.Watch = nil
+			a.spec.Watch = api.Watch{}
 			if v.s != "" {
-				a.spec.Watch = []string{v.s}
+				a.spec.Watch = api.Watch{Enabled: true, Paths: []string{v.s}}
 			}
 			return nil
 		}
 		l, err := a.strList(v, false)
-		a.spec.Watch = l
+		a.spec.Watch = api.Watch{Enabled: true, Paths: l}
 		return err
 	}},
 	{name: "ignore_watch", decode: func(a *appBuild, v *node) error {

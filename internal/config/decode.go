@@ -23,6 +23,9 @@ type decoder struct {
 	cache    *spec.Resolver
 	// unselected are the names of the apps --only left out.
 	unselected []string
+	// envNamed are the names, before -<env>, of the apps with
+	// append_env_to_name.
+	envNamed []string
 }
 
 // appBuild is one app while it is decoded.
@@ -78,6 +81,9 @@ func (d *decoder) decode(root *node) ([]api.AppSpec, error) {
 			return nil, err
 		}
 		builds = append(builds, a)
+		if a.appendEnvToName && a.fileName != "" {
+			d.envNamed = append(d.envNamed, a.baseName(a.fileName))
+		}
 	}
 	builds, err = d.selectOnly(builds)
 	if err != nil {
@@ -374,11 +380,17 @@ func (a *appBuild) finish() error {
 
 // fullName applies name_prefix and append_env_to_name to name.
 func (a *appBuild) fullName(name string) string {
-	if a.namePrefix != "" && !strings.Contains(name, a.namePrefix) {
-		name = a.namePrefix + ":" + name
-	}
+	name = a.baseName(name)
 	if a.appendEnvToName && a.d.opts.Env != "" {
 		name += "-" + a.d.opts.Env
+	}
+	return name
+}
+
+// baseName applies name_prefix to name.
+func (a *appBuild) baseName(name string) string {
+	if a.namePrefix != "" && !strings.Contains(name, a.namePrefix) {
+		name = a.namePrefix + ":" + name
 	}
 	return name
 }

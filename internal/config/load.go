@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,6 +61,23 @@ type File struct {
 	// Unselected names the apps of the file that --only left out, so a
 	// caller can tell an app the file still declares from one it dropped.
 	Unselected []string
+	// EnvNamed names the apps of the file with append_env_to_name, before
+	// -<env>: the file declares every <name>-<env>, under any --env.
+	EnvNamed []string
+}
+
+// Declares reports whether the file declares app name: one of its apps
+// (selected by --only or not), or one of them under another --env.
+func (f *File) Declares(name string) bool {
+	if slices.Contains(f.Unselected, name) || slices.ContainsFunc(f.Apps, func(s api.AppSpec) bool { return s.Name == name }) {
+		return true
+	}
+	for _, base := range f.EnvNamed {
+		if name == base || strings.HasPrefix(name, base+"-") {
+			return true
+		}
+	}
+	return false
 }
 
 // Warning is a problem in a file that did not stop it from loading.
@@ -241,7 +259,7 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{Path: path, Apps: apps, Warnings: d.warnings, Unselected: d.unselected}, nil
+	return &File{Path: path, Apps: apps, Warnings: d.warnings, Unselected: d.unselected, EnvNamed: d.envNamed}, nil
 }
 
 // jsFallback carries the result of evaluating a .json file as a JS

@@ -280,6 +280,33 @@ func TestEnvAbsentWarning(t *testing.T) {
 	}
 }
 
+// TestDeclaresEnvNamed: a file with an append_env_to_name app declares
+// that app under every --env, so `tend start FILE` does not call the
+// production copy dropped from the file (issue 9, item 5).
+func TestDeclaresEnvNamed(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"e.yaml": "apps:\n- name: api\n  script: sleep\n  append_env_to_name: true\n- name: plain\n  script: sleep\n- name: w\n  script: sleep\n",
+	})
+	opts := testOpts(dir)
+	opts.Env = "staging"
+	opts.Only = []string{"api", "plain"}
+	f, err := Load("e.yaml", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := []string{f.Apps[0].Name, f.Apps[1].Name}; !cmp.Equal(names, []string{"api-staging", "plain"}) || !f.Apps[0].AppendEnvToName {
+		t.Fatalf("apps %q (append_env_to_name %v); want api-staging and plain", names, f.Apps[0].AppendEnvToName)
+	}
+	for name, want := range map[string]bool{
+		"api-staging": true, "api-production": true, "api": true, "plain": true, "w": true,
+		"plain-production": false, "other": false,
+	} {
+		if got := f.Declares(name); got != want {
+			t.Errorf("Declares(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 func TestStdin(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"app.js": ""})
 	tests := []struct{ name, data string }{
@@ -337,7 +364,7 @@ func TestOverlayApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := api.AppSpec{Name: "x", Script: "app.js", Interpreter: "none", Env: map[string]string{"PATH": "/bin", "PORT": "8080"}, KillTimeout: ptr(3000), Watch: []string{"."}}
+	want := api.AppSpec{Name: "x", Script: "app.js", Interpreter: "none", Env: map[string]string{"PATH": "/bin", "PORT": "8080"}, KillTimeout: ptr(3000), Watch: api.Watch{Enabled: true}}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Apply (-want +got):\n%s", diff)
 	}

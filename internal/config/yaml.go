@@ -58,11 +58,32 @@ func isYAMLComment(n ast.Node) bool {
 func yamlError(err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
-		p := ye.GetToken().Position
-		return &syntaxError{pos: pos{p.Line, p.Column}, msg: ye.GetMessage()}
+		tk := ye.GetToken()
+		p := tk.Position
+		switch msg := ye.GetMessage(); msg {
+		case "value is not allowed in this context":
+			// A key indented less than the keys above it.
+			return &syntaxError{pos: pos{p.Line, p.Column}, msg: misindented(tk.Value)}
+		case "mapping value is not allowed in this context":
+			// A key indented more than the keys above it continues the
+			// value above as a multi-line plain scalar ("app.js env"), so
+			// goccy points at that value, on the line above. Point at the
+			// key's colon, as js-yaml (PM2's parser) does.
+			if next, words := tk.Next, strings.Fields(tk.Value); next != nil && next.Position != nil && next.Position.Line > p.Line && len(words) > 0 {
+				return &syntaxError{pos: pos{next.Position.Line, next.Position.Column}, msg: misindented(words[len(words)-1])}
+			}
+			return &syntaxError{pos: pos{p.Line, p.Column}, msg: msg}
+		default:
+			return &syntaxError{pos: pos{p.Line, p.Column}, msg: msg}
+		}
 	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
 	return &syntaxError{pos: pos{1, 1}, msg: msg}
+}
+
+// misindented is the message for a key indented unlike its siblings.
+func misindented(key string) string {
+	return fmt.Sprintf("bad indentation of a mapping entry: %q is not in line with the keys above it; indent it as they are", key)
 }
 
 type yamlConv struct {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,15 +21,26 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
 		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
-	procs, err := d.reg.selectProcs(req.Selectors)
+	if len(req.Apps) > 0 && req.Action != api.ActionRestart && req.Action != api.ActionReload {
+		return nil, fmt.Errorf("new specs (apps) apply to restart and reload, not to %s: %w", req.Action, api.ErrInvalid)
+	}
+	procs, err := d.reg.selectProcs(req.Selectors, req.Cwd)
 	if err != nil {
 		return nil, err
+	}
+	if len(procs) == 0 {
+		switch req.Action {
+		case api.ActionStop, api.ActionRestart, api.ActionReload, api.ActionDelete:
+			// Only "all" selects nothing without an error; PM2 exits 1 with
+			// "No process found", and a script that stops all expects apps.
+			return nil, fmt.Errorf("no process found; there is no app to %s (tend start adds one): %w", req.Action, api.ErrNotFound)
+		}
 	}
 	switch req.Action {
 	case api.ActionStop:
 		err = each(procs, (*supervise.Proc).Stop)
 	case api.ActionRestart:
-		err = each(procs, func(p *supervise.Proc) error { return d.restartWithEnv(p, req) })
+		err = d.restartProcs(procs, req)
 	case api.ActionReload:
 		err = d.reload(procs, req)
 	case api.ActionDelete:
@@ -44,14 +55,24 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 	return procs, err
 }
 
-// restartWithEnv restarts p; with UpdateEnv its environment is replaced by
-// the one sent (PM2 merges, so removed variables linger: PM2 #3486).
-func (d *Daemon) restartWithEnv(p *supervise.Proc, req api.ActionRequest) error {
-	app, err := specWithEnv(p, req)
+// restartProcs restarts procs, each app on the spec the request gives it
+// (newSpecs), renamed first if that spec renames it.
+func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest) error {
+	names, byApp := byApp(procs)
+	apps, err := newSpecs(names, byApp, req)
 	if err != nil {
 		return err
 	}
-	return d.restart(p, app)
+	specOf := make(map[*supervise.Proc]*spec.App, len(procs))
+	for name, ps := range byApp {
+		for _, p := range ps {
+			specOf[p] = apps[name] // by the name it had: a rename changes p.Name
+		}
+	}
+	if err := d.renameApps(byApp, apps); err != nil {
+		return err
+	}
+	return each(procs, func(p *supervise.Proc) error { return d.restart(p, specOf[p]) })
 }
 
 // deleteProcs deletes procs, app by app under each app's name lock (a
@@ -71,30 +92,32 @@ func (d *Daemon) deleteProcs(procs []*supervise.Proc) error {
 	return errors.Join(errs...)
 }
 
-// reload replaces the selected processes app by app. An app whose
-// instances share sockets is replaced one instance at a time (Parallel at
-// once): each new process must be ready before its old one stops, and the
-// first failure ends the reload with the old processes serving. Other apps
-// restart, as PM2 does in fork mode. A second reload of an app while one
-// runs is refused without Force (PM2's reload lock).
+// reload replaces the selected processes app by app, each on the spec the
+// request gives it (newSpecs), renamed first if that spec renames it. An
+// app whose instances share sockets is replaced one instance at a time
+// (Parallel at once): each new process must be ready before its old one
+// stops, and the first failure ends the reload with the old processes
+// serving. Other apps restart, as PM2 does in fork mode. A second reload
+// of an app (by its old or new name) while one runs is refused without
+// Force (PM2's reload lock).
 func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 	names, byApp := byApp(procs)
-	if err := d.reg.lockReload(names, req.Force); err != nil {
+	apps, err := newSpecs(names, byApp, req)
+	if err != nil {
 		return err
 	}
-	defer d.reg.unlockReload(names)
+	locked := append(slices.Clone(names), apps.newNames()...)
+	if err := d.reg.lockReload(locked, req.Force); err != nil {
+		return err
+	}
+	defer d.reg.unlockReload(locked)
+	if err := d.renameApps(byApp, apps); err != nil {
+		return err
+	}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() {
-			procs := byApp[name]
-			app, err := specWithEnv(procs[0], req)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			errs[i] = d.reloadApp(procs, app, req.Parallel)
-		})
+		wg.Go(func() { errs[i] = d.reloadApp(byApp[name], apps[name], req.Parallel) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -117,22 +140,6 @@ func (d *Daemon) reloadApp(procs []*supervise.Proc, app *spec.App, parallel int)
 		}
 	}
 	return nil
-}
-
-// specWithEnv is p's spec with the environment the request replaces, or
-// nil when it replaces nothing. The spec is resolved again (PATH may move
-// the interpreter).
-func specWithEnv(p *supervise.Proc, req api.ActionRequest) (*spec.App, error) {
-	if !req.UpdateEnv {
-		return nil, nil
-	}
-	s := p.Spec()
-	s.Env = maps.Clone(req.Env)
-	app, err := spec.Prepare(s)
-	if err != nil {
-		return nil, err
-	}
-	return &app, nil
 }
 
 // byApp groups procs by app name; names come in the order first seen.
@@ -192,18 +199,18 @@ func scaleTarget(arg string, current int) (int, error) {
 }
 
 // signal sends sig to the main process of every process sels select.
-func (d *Daemon) signal(sels []string, sig syscall.Signal) ([]*supervise.Proc, error) {
-	return d.actOn(sels, func(p *supervise.Proc) error { return p.Signal(sig) })
+func (d *Daemon) signal(sels []string, cwd string, sig syscall.Signal) ([]*supervise.Proc, error) {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.Signal(sig) })
 }
 
 // writeStdin writes line to the stdin of every process sels select.
-func (d *Daemon) writeStdin(sels []string, line string) ([]*supervise.Proc, error) {
-	return d.actOn(sels, func(p *supervise.Proc) error { return p.WriteStdin(line) })
+func (d *Daemon) writeStdin(sels []string, cwd, line string) ([]*supervise.Proc, error) {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.WriteStdin(line) })
 }
 
 // sendData sends data over the IPC channel of every process sels select,
 // in the packet PM2's sendDataToProcessId delivers.
-func (d *Daemon) sendData(sels []string, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
+func (d *Daemon) sendData(sels []string, cwd, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
 	}
@@ -216,14 +223,14 @@ func (d *Daemon) sendData(sels []string, topic string, data json.RawMessage) ([]
 		Data  json.RawMessage `json:"data"`
 		ID    int             `json:"id"`
 	}
-	return d.actOn(sels, func(p *supervise.Proc) error {
+	return d.actOn(sels, cwd, func(p *supervise.Proc) error {
 		return p.SendMessage(packet{"process:msg", topic, data, p.PMID()})
 	})
 }
 
 // actOn runs do on every process sels select, at once, and returns them.
-func (d *Daemon) actOn(sels []string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
-	procs, err := d.reg.selectProcs(sels)
+func (d *Daemon) actOn(sels []string, cwd string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
+	procs, err := d.reg.selectProcs(sels, cwd)
 	if err != nil {
 		return nil, err
 	}

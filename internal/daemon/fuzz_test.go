@@ -30,6 +30,8 @@ func FuzzAPI(f *testing.F) {
 		`{"action":"delete","selectors":["0","a"],"update_env":true}`,
 		`{"signal":"SIGKILL","selectors":["0"]}`, `{"selectors":["a"],"line":"x"}`,
 		`{"apps":[{"name":"../x","script":"/bin/sh"}]}`, "\x00\xff", `{"apps":[{"name":"a","script":"/bin/true","env":{"PATH":""}}]}`,
+		`{"action":"reload","selectors":["a"],"apps":{"a":{"name":"b","script":"sleep","watch":["x"]}}}`,
+		`{"action":"restart","selectors":["x.sh"],"cwd":"/tmp","apps":{"a":{"name":"a","script":"sleep"}}}`,
 	} {
 		for i := range fuzzRoutes {
 			f.Add(uint8(i), "sel=0&lines=2&follow=1", seed)

@@ -101,7 +101,7 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 	procs := d.reg.all()
 	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
 		var err error
-		if procs, err = d.reg.selectProcs(sels); err != nil {
+		if procs, err = d.reg.selectProcs(sels, r.URL.Query().Get("cwd")); err != nil {
 			return err
 		}
 	}
@@ -155,7 +155,7 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	procs, err := d.signal(req.Selectors, sig)
+	procs, err := d.signal(req.Selectors, req.Cwd, sig)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.sendData(req.Selectors, req.Topic, req.Data)
+	procs, err := d.sendData(req.Selectors, req.Cwd, req.Topic, req.Data)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.writeStdin(req.Selectors, req.Line)
+	procs, err := d.writeStdin(req.Selectors, req.Cwd, req.Line)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPa
 	if comb == spec.CombinedLogDefault {
 		comb = api.Home(d.home).Path(api.LogsDir, name+".log")
 	}
-	split := s.MergeLogs != nil && !*s.MergeLogs
+	split := s.MergeLogs == nil || !*s.MergeLogs
 	resolve := func(p string) (file, shown string) {
 		switch {
 		case p == "":

@@ -339,6 +339,35 @@ func (r *registry) reconfigure(p *supervise.Proc, app *spec.App, change func(set
 	return err
 }
 
+// rename moves the instances and socket Sets of app from to the name to,
+// which has no instances: the app was renamed. The Sets' sockets change
+// owner with it, so its instances keep them. The caller holds both names'
+// locks.
+func (r *registry) rename(from, to string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.apps[from]
+	if a == nil || len(a.insts) == 0 {
+		return fmt.Errorf("app %q not found; run \"tend ls\" to see managed apps: %w", from, api.ErrNotFound)
+	}
+	b := r.appLocked(to)
+	if len(b.insts) > 0 {
+		return fmt.Errorf("app %q exists already; choose another --name: %w", to, api.ErrConflict)
+	}
+	for _, in := range a.insts {
+		in.app = b
+	}
+	for _, s := range a.sets {
+		s.app = b
+		s.set.Rename(to)
+	}
+	b.insts = append(b.insts, a.insts...)
+	b.sets = append(b.sets, a.sets...)
+	a.insts, a.sets = nil, nil
+	r.forgetLocked(a)
+	return nil
+}
+
 // lockReload takes the reload lock of apps names: refused with
 // ErrConflict while another reload of one of them runs, unless force.
 func (r *registry) lockReload(names []string, force bool) error {

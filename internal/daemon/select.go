@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,21 +12,26 @@ import (
 )
 
 // selectProcs resolves selectors the way PM2 does: "all", "/regex/" on
-// names, then a name, a namespace, a pm_id. Every selector must match
-// something, or nothing is selected and the error names the one that did
-// not. The processes come in pm_id order.
-func (r *registry) selectProcs(sels []string) ([]*supervise.Proc, error) {
+// names, then a name, a namespace, a pm_id, and last a script path
+// (relative ones against cwd, the caller's directory). Every selector must
+// match something, or nothing is selected and the error names the one that
+// did not; "all" on an empty table selects nothing. The processes come in
+// pm_id order.
+func (r *registry) selectProcs(sels []string, cwd string) ([]*supervise.Proc, error) {
 	if len(sels) == 0 {
-		return nil, fmt.Errorf("no app given; name an app, an id, a namespace or all: %w", api.ErrInvalid)
+		return nil, fmt.Errorf("no app given; name an app, an id, a namespace, a script or all: %w", api.ErrInvalid)
 	}
 	all := r.all()
 	picked := map[int]bool{}
 	for _, sel := range sels {
-		matched := match(all, sel, picked)
+		matched := match(all, sel, cwd, picked)
 		if matched < 0 {
 			return nil, fmt.Errorf("invalid regular expression %s; write it as /pattern/: %w", sel, api.ErrInvalid)
 		}
 		if matched == 0 {
+			if path := scriptPath(sel, cwd); path != "" && (strings.Contains(sel, "/") || filepath.Ext(sel) != "") {
+				return nil, fmt.Errorf("no app named %q nor started from %s; run \"tend ls\" to see managed apps: %w", sel, path, api.ErrNotFound)
+			}
 			return nil, fmt.Errorf("app %q not found; run \"tend ls\" to see managed apps: %w", sel, api.ErrNotFound)
 		}
 	}
@@ -40,7 +46,7 @@ func (r *registry) selectProcs(sels []string) ([]*supervise.Proc, error) {
 
 // match marks the processes sel selects and returns how many it matched,
 // or -1 for a bad regular expression.
-func match(all []*supervise.Proc, sel string, picked map[int]bool) int {
+func match(all []*supervise.Proc, sel, cwd string, picked map[int]bool) int {
 	n := 0
 	pick := func(ok func(p *supervise.Proc) bool) {
 		for _, p := range all {
@@ -54,7 +60,8 @@ func match(all []*supervise.Proc, sel string, picked map[int]bool) int {
 	case sel == "all":
 		pick(func(*supervise.Proc) bool { return true })
 		if n == 0 {
-			// "all" on an empty table selects nothing and is not an error.
+			// "all" on an empty table selects nothing; the caller decides
+			// whether that is an error.
 			return 1
 		}
 		return n
@@ -75,5 +82,24 @@ func match(all []*supervise.Proc, sel string, picked map[int]bool) int {
 			pick(func(p *supervise.Proc) bool { return p.PMID() == id })
 		}
 	}
+	// A script path comes last, so that it never changes what a name,
+	// namespace or id selected before: "echo.js" is the app of that name
+	// if there is one, else the apps started from ./echo.js.
+	if path := scriptPath(sel, cwd); n == 0 && path != "" {
+		pick(func(p *supervise.Proc) bool { return p.Spec().Script == path })
+	}
 	return n
+}
+
+// scriptPath is sel as an absolute script path, as PM2's path.resolve
+// makes it (lexically, against the caller's directory), or "" when sel is
+// relative and the caller's directory is unknown.
+func scriptPath(sel, cwd string) string {
+	switch {
+	case filepath.IsAbs(sel):
+		return filepath.Clean(sel)
+	case cwd != "" && filepath.IsAbs(cwd):
+		return filepath.Join(cwd, sel)
+	}
+	return ""
 }

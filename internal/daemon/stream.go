@@ -45,7 +45,7 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 		procs = d.reg.all()
 	} else {
 		var err error
-		if procs, err = d.reg.selectProcs(sels); err != nil {
+		if procs, err = d.reg.selectProcs(sels, q.Get("cwd")); err != nil {
 			return err
 		}
 	}

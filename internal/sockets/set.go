@@ -161,6 +161,23 @@ func (s *Set) Addrs() []Addr {
 	return out
 }
 
+// Rename gives the Set and its sockets to owner: the app was renamed. The
+// sockets stay open and stay the app's: its instances keep them, and
+// another app still cannot listen on their addresses. Every Set of the app
+// must be renamed at once.
+func (s *Set) Rename(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owner = owner
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	for _, list := range [][]*Socket{s.declared, s.demand} {
+		for _, sock := range list {
+			sock.s.owner = owner
+		}
+	}
+}
+
 // Close releases every socket of the Set (the app was deleted, or a reload
 // replaced the Set by one built from the new spec and the old instances
 // are gone). Sockets another Set of the same app still holds stay open.

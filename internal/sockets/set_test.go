@@ -173,3 +173,44 @@ func TestSetsShareAcrossReload(t *testing.T) {
 		t.Errorf("the pool holds %d sockets once both Sets closed, want 0", n)
 	}
 }
+
+// TestSetRename: a renamed app keeps its sockets, declared and bound on
+// demand, under its new name: a Set of the new name shares them, and the
+// old name (now free for another app) cannot take them.
+func TestSetRename(t *testing.T) {
+	p := NewPool()
+	defer p.Close()
+	s, err := p.NewSet("api", []Addr{mustAddr(t, "tcp://127.0.0.1:0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	declared := s.Addrs()[0]
+	f, onDemand, err := s.Listen(ListenRequest{Addr: mustAddr(t, "tcp://127.0.0.1:0"), Seq: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	s.Rename("api-v2")
+	for _, a := range []Addr{declared, onDemand} {
+		if _, err := p.Acquire("api", a); !errors.Is(err, api.ErrConflict) {
+			t.Errorf("the old name acquired %v after the rename: %v, want ErrConflict", a, err)
+		}
+		sock, err := p.Acquire("api-v2", a)
+		if err != nil {
+			t.Fatalf("the new name cannot acquire its own %v: %v", a, err)
+		}
+		sock.Release()
+	}
+	// A Set built for the new name (a reload that changes listen:) shares
+	// the declared socket rather than failing on it.
+	next, err := p.NewSet("api-v2", []Addr{declared})
+	if err != nil {
+		t.Fatalf("NewSet under the new name: %v", err)
+	}
+	next.Close()
+	if !accepts(t, declared) {
+		t.Error("the declared socket closed")
+	}
+}

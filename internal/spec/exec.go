@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/tendpm/tend/api"
@@ -52,14 +51,23 @@ func (c *Resolver) resolveScript(s *api.AppSpec) error {
 		s.Script = path
 		return c.resolveInterpreter(s)
 	}
-	if s.Interpreter == "bash" && slices.Equal(s.InterpreterArgs, []string{"-c"}) {
-		return c.lookInterpreter(s) // already resolved as a command line
-	}
 	if strings.ContainsAny(s.Script, " \t") {
-		// A command line: run it with bash -c, as PM2 does.
-		s.Interpreter = "bash"
-		s.InterpreterArgs = []string{"-c"}
-		return c.lookInterpreter(s)
+		// A command line runs with bash -c, recorded as PM2 records it:
+		// the script is bash, the line its -c argument (arguments given
+		// after it follow, as $0, $1...), the interpreter none. The app is
+		// named after the line.
+		bash, ok := c.lookPath("bash", s.Env["PATH"])
+		if !ok {
+			return fmt.Errorf("script %q is a command line, which runs with bash, and bash is not on PATH; install bash or give a file: %w", s.Script, api.ErrInvalid)
+		}
+		if s.Name == "" {
+			s.Name = DefaultName(s.Script)
+		}
+		s.Args = append([]string{"-c", s.Script}, s.Args...)
+		s.Script = bash
+		s.Interpreter = "none"
+		s.InterpreterArgs = nil
+		return nil
 	}
 	if !strings.Contains(s.Script, "/") {
 		if found, ok := c.lookPath(s.Script, s.Env["PATH"]); ok {

@@ -16,7 +16,7 @@ var pending = []struct {
 	key string
 	set func(*api.AppSpec) bool
 }{
-	{"watch", func(s *api.AppSpec) bool { return len(s.Watch) > 0 }},
+	{"watch", func(s *api.AppSpec) bool { return s.Watch.Enabled }},
 	{"ignore_watch", func(s *api.AppSpec) bool { return len(s.IgnoreWatch) > 0 }},
 	{"watch_delay", func(s *api.AppSpec) bool { return s.WatchDelay > 0 }},
 	{"max_memory_restart", func(s *api.AppSpec) bool { return s.MaxMemoryRestart > 0 }},

@@ -184,9 +184,10 @@ func FileName(name string) string {
 // log, <home>/logs/<name>.log (PM2's log_file: true, -l without a path).
 const CombinedLogDefault = "true"
 
-// resolvePaths makes log, pid and watch paths absolute the way PM2 does:
-// "~/" is the app's HOME, a relative path is relative to the app's cwd, and
-// "NULL" (no file) stays as it is.
+// resolvePaths makes log and pid paths absolute the way PM2 does: "~/" is
+// the app's HOME, a relative path is relative to the app's cwd, and "NULL"
+// (no file) stays as it is. Watch paths stay as written, as PM2 records
+// them; they are relative to the app's cwd.
 func resolvePaths(s *api.AppSpec) {
 	abs := func(p string) string {
 		switch {
@@ -203,9 +204,6 @@ func resolvePaths(s *api.AppSpec) {
 	s.ErrorFile = abs(s.ErrorFile)
 	s.LogFile = abs(s.LogFile)
 	s.PidFile = abs(s.PidFile)
-	for i, w := range s.Watch {
-		s.Watch[i] = abs(w)
-	}
 }
 
 func fillDefaults(s *api.AppSpec) ([]sockets.Addr, error) {
@@ -279,10 +277,15 @@ func fillDefaults(s *api.AppSpec) ([]sockets.Addr, error) {
 	if s.MaxMemoryRestart < 0 {
 		return nil, fmt.Errorf("max_memory_restart is %d; it must be 0 or more: %w", s.MaxMemoryRestart, api.ErrInvalid)
 	}
-	if s.MergeLogs == nil {
-		// PM2: one file per instance (a -<pm_id> suffix) unless the app is a
-		// single fork-mode instance.
-		setBool(&s.MergeLogs, s.Instances == 1 && s.ExecMode == api.ForkMode)
+	if s.MergeLogs == nil && s.ExecMode == api.ForkMode && !instancesGiven {
+		// PM2's rule (Common.verifyConfs), recorded as PM2 records it: an
+		// app not in cluster mode and without instances merges its logs;
+		// any other app writes one file per instance (a -<pm_id> suffix)
+		// unless merge_logs says otherwise.
+		setBool(&s.MergeLogs, true)
+	}
+	if s.InterpreterArgs == nil {
+		s.InterpreterArgs = []string{} // PM2's jlist always has node_args
 	}
 	return addrs, nil
 }

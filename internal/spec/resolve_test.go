@@ -85,7 +85,17 @@ func TestResolve(t *testing.T) {
 			check(t, s.Interpreter, "node")
 			check(t, s.Name, "app")
 			check(t, s.ExecMode, api.ClusterMode) // PM2: instances and node -> cluster
-			check(t, *s.MergeLogs, false)
+			if s.MergeLogs != nil {
+				t.Errorf("merge_logs = %v, want unset (one log file per instance)", *s.MergeLogs)
+			}
+		}},
+		{name: "fork without instances merges logs", in: api.AppSpec{Script: "tool.py"}, want: func(s *api.AppSpec) {
+			check(t, *s.MergeLogs, true) // PM2's Common.verifyConfs
+		}},
+		{name: "fork with instances given does not", in: api.AppSpec{Script: "tool.py", Instances: 1}, want: func(s *api.AppSpec) {
+			if s.MergeLogs != nil {
+				t.Errorf("merge_logs = %v, want unset", *s.MergeLogs)
+			}
 		}},
 		{name: "python is unbuffered", in: api.AppSpec{Script: "tool.py"}, want: func(s *api.AppSpec) {
 			check(t, s.Interpreter, "python3")
@@ -105,10 +115,13 @@ func TestResolve(t *testing.T) {
 			check(t, s.Interpreter, "none")
 			check(t, filepath.Base(s.Script), "sleep")
 		}},
-		{name: "command line", in: api.AppSpec{Script: "echo  hi there"}, want: func(s *api.AppSpec) {
-			check(t, s.Interpreter, "bash")
+		{name: "command line", in: api.AppSpec{Script: "echo  hi there", Args: []string{"a"}}, want: func(s *api.AppSpec) {
+			// Recorded as PM2 records it: bash, with the line as -c.
+			check(t, s.Interpreter, "none")
+			check(t, filepath.Base(s.Script), "bash")
+			check(t, filepath.IsAbs(s.Script), true)
 			check(t, s.Name, "echo hi there")
-			if !slices.Equal(Argv(s), []string{"bash", "-c", "echo  hi there"}) {
+			if !slices.Equal(Argv(s), []string{s.Script, "-c", "echo  hi there", "a"}) {
 				t.Errorf("Argv = %q", Argv(s))
 			}
 		}},
@@ -120,13 +133,14 @@ func TestResolve(t *testing.T) {
 			check(t, s.Namespace, "default")
 			check(t, s.InstanceVar, "NODE_APP_INSTANCE")
 		}},
-		{name: "paths", in: api.AppSpec{Script: "app.js", OutFile: "logs/out.log", ErrorFile: "~/err.log", LogFile: "NULL", PidFile: "/run/x.pid", Watch: []string{".", "src"}}, want: func(s *api.AppSpec) {
+		{name: "paths", in: api.AppSpec{Script: "app.js", OutFile: "logs/out.log", ErrorFile: "~/err.log", LogFile: "NULL", PidFile: "/run/x.pid", Watch: api.Watch{Enabled: true, Paths: []string{".", "src"}}}, want: func(s *api.AppSpec) {
 			check(t, s.OutFile, filepath.Join(dir, "logs/out.log"))
 			check(t, s.ErrorFile, "/home/u/err.log")
 			check(t, s.LogFile, "NULL")
 			check(t, s.PidFile, "/run/x.pid")
-			if !slices.Equal(s.Watch, []string{dir, filepath.Join(dir, "src")}) {
-				t.Errorf("Watch = %q", s.Watch)
+			// Watch paths stay as written, as PM2 records them.
+			if !slices.Equal(s.Watch.Paths, []string{".", "src"}) {
+				t.Errorf("Watch = %q", s.Watch.Paths)
 			}
 		}},
 		{name: "signal spelled", in: api.AppSpec{Script: "app.js", KillSignal: "term"}, want: func(s *api.AppSpec) {
@@ -161,7 +175,7 @@ func TestResolve(t *testing.T) {
 			// Resolve is idempotent: the daemon resolves every spec again.
 			again := s
 			again.Env = maps.Clone(s.Env)
-			again.Watch = slices.Clone(s.Watch)
+			again.Watch.Paths = slices.Clone(s.Watch.Paths)
 			if err := Resolve(&again); err != nil {
 				t.Fatalf("second Resolve: %v", err)
 			}

@@ -319,10 +319,13 @@ func (p *Proc) Stop() error {
 
 // Restart stops the process (if it runs) with its stop sequence and starts
 // it again, on cfg when it is not nil. Counters of unstable restarts and
-// the back-off start over, as in PM2. For an app that asked to be waited
-// for, Restart returns once it is ready.
+// the back-off start over, as in PM2, and restart_time grows by one if a
+// run was replaced: as in PM2, starting a stopped or errored app this way
+// is no restart. For an app that asked to be waited for, Restart returns
+// once it is ready.
 func (p *Proc) Restart(cfg *Config) error {
 	return p.call(true, func(reply func(error)) {
+		running := p.st.run != nil
 		p.stop(func(err error) {
 			defer p.opDone()
 			switch {
@@ -338,9 +341,24 @@ func (p *Proc) Restart(cfg *Config) error {
 			}
 			p.st.createdAt = p.clock.Now()
 			p.st.counters = Counters{}
-			p.st.restarts++
+			if running {
+				p.st.restarts++
+			}
 			p.launchThen(reply)
 		})
+	})
+}
+
+// SetConfig gives the process cfg for its next runs, without a restart:
+// the current run, if any, keeps the Config it started with (its log and
+// pid files). The daemon renames an app this way before restarting or
+// reloading it, so that an instance whose reload fails, and keeps its old
+// run, still carries the app's new name.
+func (p *Proc) SetConfig(cfg Config) error {
+	return p.call(true, func(reply func(error)) {
+		defer p.opDone()
+		p.st.cfg = &cfgInfo{Config: cfg}
+		reply(nil)
 	})
 }
 

@@ -480,6 +480,43 @@ func TestRestartAppliesConfig(t *testing.T) {
 	waitFile(t, filepath.Join(tp.dir, "greeting"), "two\n")
 }
 
+// TestSetConfigKeepsTheRun: SetConfig (a rename) changes what the Proc
+// reports and what its next run starts with, not the run under way: same
+// pid, same log and pid files until the next start.
+func TestSetConfigKeepsTheRun(t *testing.T) {
+	tp := newProc(t, "echo \"$name\"; exec sleep 1000", nil)
+	mustOK(t, tp.Start())
+	tp.expect("online")
+	pid := tp.PID()
+	oldPidFile := filepath.Join(tp.dir, "app.pid")
+
+	s := tp.Spec()
+	s.Name = "renamed"
+	app, err := spec.Prepare(s)
+	mustOK(t, err)
+	cfg := tp.config(app)
+	cfg.Files.Out = filepath.Join(tp.dir, "renamed-out.log")
+	cfg.PidFile = filepath.Join(tp.dir, "renamed.pid")
+	mustOK(t, tp.SetConfig(cfg))
+	tp.noEvent()
+	if tp.PID() != pid || tp.Name() != "renamed" || tp.snap().PMPidPath != cfg.PidFile {
+		t.Fatalf("after SetConfig: pid %d (was %d), name %q, pid file %s", tp.PID(), pid, tp.Name(), tp.snap().PMPidPath)
+	}
+	if readPid(t, oldPidFile) != pid {
+		t.Error("the run under way lost its pid file")
+	}
+
+	mustOK(t, tp.Restart(nil))
+	tp.expect("stop", "online")
+	waitFile(t, cfg.Files.Out, "renamed\n")
+	if readPid(t, cfg.PidFile) != tp.PID() {
+		t.Error("the next run did not write the new pid file")
+	}
+	if _, err := os.Stat(oldPidFile); !os.IsNotExist(err) {
+		t.Errorf("the old run's pid file remains: %v", err)
+	}
+}
+
 func waitFile(t *testing.T, path, want string) {
 	t.Helper()
 	deadline := time.Now().Add(guard)

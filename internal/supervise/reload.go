@@ -31,9 +31,9 @@ func (p *Proc) Reload(cfg *Config) error {
 		}
 		old := p.st.run
 		if old == nil {
+			// Nothing runs: start it, which is no restart (PM2).
 			defer p.opDone()
 			p.cancelTimer()
-			p.st.restarts++
 			p.launchThen(reply)
 			return
 		}

@@ -156,11 +156,23 @@ func TestCrashDuringReload(t *testing.T) {
 	}
 }
 
+// TestReloadStoppedStarts: reloading or restarting a process that does
+// not run starts it, and, as in PM2, that is no restart: restart_time
+// counts the runs replaced.
 func TestReloadStoppedStarts(t *testing.T) {
 	tp := newProc(t, "exec sleep 1000", nil)
 	mustOK(t, tp.Reload(nil))
 	tp.expect("online")
+	if e := tp.snap(); e.RestartTime != 0 || !alive(tp.PID()) {
+		t.Errorf("after reload of a stopped process: restart_time %d pid %d", e.RestartTime, tp.PID())
+	}
+	mustOK(t, tp.Restart(nil))
+	tp.expect("stop", "online")
+	mustOK(t, tp.Stop())
+	tp.expect("stop")
+	mustOK(t, tp.Restart(nil))
+	tp.expect("online")
 	if e := tp.snap(); e.RestartTime != 1 || !alive(tp.PID()) {
-		t.Errorf("restart_time %d pid %d", e.RestartTime, tp.PID())
+		t.Errorf("after a restart of a running process and one of a stopped one: restart_time %d, want 1; pid %d", e.RestartTime, tp.PID())
 	}
 }
