@@ -36,7 +36,7 @@ func parseOpts[O any](t *testing.T, newCmd func(*Factory, func(*O) error) *cobra
 		got = o
 		return nil
 	})
-	f.setupFlags(cmd, args)
+	args = f.setupFlags(cmd, args)
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
