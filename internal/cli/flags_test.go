@@ -235,6 +235,7 @@ func TestSmallCommandsOptions(t *testing.T) {
 	})
 	runOptsTests(t, NewCmdScale, []optsTest[ScaleOptions]{
 		{name: "scale down", args: []string{"api", "-1"}, want: ScaleOptions{Name: "api", Instances: "-1"}},
+		{name: "scale with global flags", args: []string{"-s", "api", "-1", "--no-color"}, want: ScaleOptions{Name: "api", Instances: "-1"}},
 		{name: "scale without count", args: []string{"api"}, err: "scale needs an app name and a count"},
 	})
 	runOptsTests(t, NewCmdFlush, []optsTest[FlushOptions]{

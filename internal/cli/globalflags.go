@@ -50,3 +50,23 @@ func flagSet(cmd *cobra.Command, name string) bool {
 	f := cmd.Flags().Lookup(name)
 	return f != nil && f.Changed
 }
+
+// takeGlobalFlags takes the global flags out of args, for a command that
+// parses its own arguments (scale, where "-1" is a count).
+func takeGlobalFlags(args []string) (globalFlags, []string) {
+	var g globalFlags
+	rest := make([]string, 0, len(args))
+	for _, a := range args {
+		switch a {
+		case "-s", "--silent":
+			g.silent = true
+		case "--no-color":
+			g.noColor = true
+		case "-m", "--mini-list":
+			g.miniList = true
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return g, rest
+}
