@@ -22,7 +22,7 @@ const (
 	RoutePing      = "GET /v1/ping"       // -> PingResponse
 	RouteProcesses = "GET /v1/processes"  // -> []Process (the jlist array)
 	RouteStart     = "POST /v1/start"     // StartRequest -> StartResponse
-	RouteAction    = "POST /v1/action"    // ActionRequest -> ActionResponse
+	RouteAction    = "POST /v1/action"    // ActionRequest -> ActionResponse (NDJSON of ActionProgress with Progress)
 	RouteSignal    = "POST /v1/signal"    // SignalRequest -> ActionResponse
 	RouteStdin     = "POST /v1/stdin"     // StdinRequest -> ActionResponse
 	RouteSendData  = "POST /v1/send-data" // SendDataRequest -> ActionResponse
@@ -113,6 +113,9 @@ type ActionRequest struct {
 	Parallel int `json:"parallel,omitempty"`
 	// Force overrides the reload lock.
 	Force bool `json:"force,omitempty"`
+	// Progress asks for the answer as a stream that reports each process
+	// as the action finishes with it (see ActionProgress).
+	Progress bool `json:"progress,omitempty"`
 }
 
 // ActionResponse lists the processes the action touched, as they are after

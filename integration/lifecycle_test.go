@@ -456,9 +456,9 @@ func TestInspection(t *testing.T) {
 	if ids := strings.TrimSpace(h.ok("id", "insp")); ids != "[0,1]" {
 		t.Errorf("id insp = %s", ids)
 	}
-	var pretty []map[string]any
-	if err := json.Unmarshal([]byte(h.ok("prettylist")), &pretty); err != nil || len(pretty) != 3 {
-		t.Errorf("prettylist: %v (%d entries)", err, len(pretty))
+	// prettylist is PM2's: util.inspect's notation, one entry per process.
+	if pretty := h.ok("prettylist"); strings.Count(pretty, "\n    pm_id: ") != 3 || strings.Count(pretty, "\n    name: 'insp',\n") != 2 {
+		t.Errorf("prettylist does not list the 3 processes:\n%s", pretty)
 	}
 	if d := h.ok("describe", "0"); !strings.Contains(d, "script path") || !strings.Contains(d, app("sleeper.sh")) {
 		t.Errorf("describe 0:\n%s", d)

@@ -43,6 +43,11 @@ type ActionOptions struct {
 	// Parallel and Force are reload's.
 	Parallel int
 	Force    bool
+	// JSON prints one JSON object at the end instead of progress lines
+	// and a table (stop, restart, reload, delete).
+	JSON bool
+	// Attach follows the restarted processes' logs (restart --attach).
+	Attach bool
 }
 
 // NewCmdAction builds stop, restart, reload, delete and reset: the same
@@ -107,6 +112,7 @@ func NewCmdAction(f *Factory, action string, aliases []string, short string, run
 			fs.IntVar(&opts.Parallel, "parallel", 1, "instances replaced at once")
 			fs.BoolVarP(&opts.Force, "force", "f", false, "reload even if another reload runs")
 		}
+		registerActionOutputFlags(fs, opts)
 	})
 	return cmd
 }
@@ -151,15 +157,12 @@ func actionRun(opts *ActionOptions) error {
 			return err
 		}
 	}
-	resp, err := opts.Client().Action(opts.Context, req)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		s := req.Apps[name]
-		warnPending(opts.IO, &s)
-	}
-	return printTable(opts.IO, resp.Processes)
+	return runAction(opts, req, func() {
+		for _, name := range names {
+			s := req.Apps[name]
+			warnPending(opts.IO, &s)
+		}
+	})
 }
 
 // actionFile applies the action to the apps of an ecosystem file. Restart

@@ -17,3 +17,15 @@ func exactArgs(n int, hint string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// leadingArgs is cobra.MinimumNArgs(len(needs)) with a message that says
+// which argument is missing: needs[i] is the hint when only i arguments
+// were given.
+func leadingArgs(needs ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(needs) {
+			return fmt.Errorf("%s: %w", needs[len(args)], api.ErrInvalid)
+		}
+		return nil
+	}
+}

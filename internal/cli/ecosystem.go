@@ -167,19 +167,21 @@ func applyFile(opts *StartOptions, file *config.File) error {
 	if err := printTable(opts.IO, resp.Processes); err != nil {
 		return err
 	}
-	if file.Path == "-" {
+	if file.Path != "-" {
+		procs, err := c.Summaries(opts.Context)
+		if err != nil {
+			return err
+		}
+		if left := droppedApps(file, procs); len(left) > 0 {
+			fmt.Fprintf(opts.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
+				appList(left), pronoun(len(left), "is", "are"), displayPath(file.Path), pronoun(len(left), "it was", "they were"),
+				strings.Join(left, " "), pronoun(len(left), "it", "them"))
+		}
+	}
+	if !opts.Attach {
 		return nil
 	}
-	procs, err := c.Summaries(opts.Context)
-	if err != nil {
-		return err
-	}
-	if left := droppedApps(file, procs); len(left) > 0 {
-		fmt.Fprintf(opts.IO.Out, "[tend] %s %s no longer in %s; left as %s (tend delete %s removes %s)\n",
-			appList(left), pronoun(len(left), "is", "are"), displayPath(file.Path), pronoun(len(left), "it was", "they were"),
-			strings.Join(left, " "), pronoun(len(left), "it", "them"))
-	}
-	return nil
+	return attachLogs(opts.Context, opts.IO, opts.Client, resp.Processes)
 }
 
 // droppedApps names the apps last started from f's file that the file no

@@ -29,7 +29,7 @@ func TestOverlayFlags(t *testing.T) {
 		"--wait-ready", "--shutdown-with-message", "--max-memory-restart", "200M", "--time",
 		"--log-date-format", "YYYY", "--log-type", "json", "-x", "--listen", "tcp://:8000",
 	}
-	if err := f.Parse(args); err != nil {
+	if err := f.Parse(fillOptionalValues(f, args)); err != nil { // as Run does
 		t.Fatal(err)
 	}
 	ov, err := o.overlay(f)

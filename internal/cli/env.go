@@ -27,9 +27,10 @@ func NewCmdEnv(f *Factory, runF func(*EnvOptions) error) *cobra.Command {
 	}
 	opts := &EnvOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
-		Use:   "env <id>",
-		Short: "Print the environment an app runs with",
-		Args:  exactArgs(1, "env needs an app id or name, e.g. tend env 0"),
+		Annotations: dataAnnotation,
+		Use:         "env <id>",
+		Short:       "Print the environment an app runs with",
+		Args:        exactArgs(1, "env needs an app id or name, e.g. tend env 0"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			opts.Selector = args[0]

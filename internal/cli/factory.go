@@ -17,8 +17,17 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// Color is true when Out is a terminal and NO_COLOR is unset.
+	// Color is true when Out is a terminal, NO_COLOR is unset and
+	// --no-color is not given.
 	Color bool
+	// Columns is the width of the terminal Out is, or 0 when Out is not a
+	// terminal: lists then take PM2's widest layout.
+	Columns int
+	// MiniList (-m) prints lists as PM2's ls -m does: key : value lines.
+	MiniList bool
+	// Silent (-s) prints only errors: Out is discarded, except for
+	// commands whose output is data asked for (jlist, --json...).
+	Silent bool
 }
 
 // Factory is what every command is built from (gh's cmdutil.Factory): the
@@ -71,8 +80,10 @@ func (f *Factory) lazyFlags(cmd *cobra.Command, setup func(*pflag.FlagSet)) {
 }
 
 // setupFlags registers the flags of the command args run: all of them for
-// help and shell completion, which may show any command's flags.
-func (f *Factory) setupFlags(root *cobra.Command, args []string) {
+// help and shell completion, which may show any command's flags. It
+// returns args with the bare optional-value flags of that command given
+// their default (see optionalValue).
+func (f *Factory) setupFlags(root *cobra.Command, args []string) []string {
 	if len(args) > 0 {
 		switch args[0] {
 		case "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
@@ -82,15 +93,16 @@ func (f *Factory) setupFlags(root *cobra.Command, args []string) {
 				setup(cmd.Flags())
 			}
 			f.flagSetups = nil
-			return
+			return args
 		}
 	}
 	cmd, _, err := root.Find(args)
 	if err != nil {
-		return
+		return args
 	}
 	if setup, ok := f.flagSetups[cmd]; ok {
 		setup(cmd.Flags())
 		delete(f.flagSetups, cmd)
 	}
+	return fillOptionalValues(cmd.Flags(), args)
 }

@@ -36,7 +36,7 @@ func parseOpts[O any](t *testing.T, newCmd func(*Factory, func(*O) error) *cobra
 		got = o
 		return nil
 	})
-	f.setupFlags(cmd, args)
+	args = f.setupFlags(cmd, args)
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
@@ -100,22 +100,22 @@ func TestStartOptions(t *testing.T) {
 		}
 	}
 	runOptsTests(t, NewCmdStart, []optsTest[StartOptions]{
-		{name: "script", args: []string{"app.sh"}, want: StartOptions{Target: "app.sh", Verb: "start"}},
+		{name: "script", args: []string{"app.sh"}, want: StartOptions{Targets: []string{"app.sh"}, Verb: "start"}},
 		{name: "attribute flags", args: []string{"app.sh", "-i", "4", "--name", "api", "--max-memory-restart", "200M", "--no-autorestart", "-k", "5000"},
-			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{
 				"instances": "4", "name": "api", "max_memory_restart": "200M", "autorestart": false, "kill_timeout": 5000,
 			}}},
 		{name: "paths made absolute", args: []string{"app.sh", "--cwd", "sub", "-o", "out.log", "-e", "NULL", "-l"},
-			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{
 				"cwd": filepath.Join(dir, "sub"), "out_file": filepath.Join(dir, "out.log"), "error_file": "NULL", "log_file": true,
 			}}},
 		{name: "watch as written", args: []string{"app.sh", "--watch"},
-			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{"watch": true}}},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"watch": true}}},
 		{name: "watch paths as written", args: []string{"app.sh", "--watch=src", "--watch=./lib", "--cron", "0 3 * * *"},
-			want: StartOptions{Target: "app.sh", Verb: "start", Overlay: config.Overlay{"watch": []string{"src", "./lib"}, "cron_restart": "0 3 * * *"}}},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"watch": []string{"src", "./lib"}, "cron_restart": "0 3 * * *"}}},
 		{name: "script args after --", args: []string{"app.sh", "--", "--port", "3000"},
-			want: StartOptions{Target: "app.sh", ScriptArgs: []string{"--port", "3000"}, Verb: "start"}},
-		{name: "smart restart with -a", args: []string{"api", "-a"}, want: StartOptions{Target: "api", Verb: "start", UpdateEnv: true}},
+			want: StartOptions{Targets: []string{"app.sh"}, ScriptArgs: []string{"--port", "3000"}, Verb: "start"}},
+		{name: "smart restart with -a", args: []string{"api", "-a"}, want: StartOptions{Targets: []string{"api"}, Verb: "start", UpdateEnv: true}},
 		{name: "file", args: []string{"eco.json", "--only", "api, worker", "--env", "production"},
 			want: StartOptions{File: "eco.json", Only: []string{"api", "worker"}, Env: "production", Verb: "start"}},
 		{name: "file with args for its apps", args: []string{"eco.json", "--", "-v"},
@@ -125,10 +125,31 @@ func TestStartOptions(t *testing.T) {
 		{name: "standard input", args: []string{"-"}, want: StartOptions{File: "-", Verb: "start"}},
 		{name: "default file", args: []string{"--dry-run"},
 			want: StartOptions{File: filepath.Join(dir, "ecosystem.config.js"), Verb: "start", DryRun: true}},
-		{name: "two scripts", args: []string{"app.sh", "extra"}, err: "tend start app.sh -- extra"},
-		{name: "args around --", args: []string{"app.sh", "x", "--", "y"}, err: "put its arguments after --"},
+		{name: "two scripts", args: []string{"app.sh", "other.sh"}, want: StartOptions{Targets: []string{"app.sh", "other.sh"}, Verb: "start"}},
+		{name: "scripts and their args", args: []string{"app.sh", "x", "--", "y"},
+			want: StartOptions{Targets: []string{"app.sh", "x"}, ScriptArgs: []string{"y"}, Verb: "start"}},
+		{name: "one name for two scripts", args: []string{"app.sh", "other.sh", "--name", "x"}, err: "--name names one app, and 2 scripts were given"},
+		{name: "durations with units", args: []string{"app.sh", "--kill-timeout", "1.6s", "--listen-timeout", "1m30s", "--restart-delay", "250", "--exp-backoff-restart-delay", "100ms"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{
+				"kill_timeout": 1600, "listen_timeout": 90000, "restart_delay": 250, "exp_backoff_restart_delay": 100,
+			}}},
+		{name: "bad duration", args: []string{"app.sh", "--kill-timeout", "1x"}, err: `invalid argument "1x" for "-k, --kill-timeout" flag: duration "1x" has an unknown unit; write milliseconds or a number with ms, s, m or h, like 10s`},
+		{name: "log path after a space", args: []string{"app.sh", "-l", "all.log", "--name", "a"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"log_file": filepath.Join(dir, "all.log"), "name": "a"}}},
+		{name: "--log path after a space", args: []string{"app.sh", "--log", "all.log"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"log_file": filepath.Join(dir, "all.log")}}},
+		{name: "-l before another flag", args: []string{"app.sh", "-l", "--name", "a"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"log_file": true, "name": "a"}}},
+		{name: "-l before script args", args: []string{"app.sh", "-l", "--", "-l"},
+			want: StartOptions{Targets: []string{"app.sh"}, ScriptArgs: []string{"-l"}, Verb: "start", Overlay: config.Overlay{"log_file": true}}},
+		{name: "filter-env", args: []string{"app.sh", "--filter-env", "SECRET", "--filter-env=TOKEN"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"filter_env": []string{"SECRET", "TOKEN"}}}},
+		{name: "bare filter-env filters nothing", args: []string{"app.sh", "--filter-env", "-i", "2"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Overlay: config.Overlay{"instances": "2"}}},
+		{name: "PM2 agent switches and attach", args: []string{"app.sh", "--no-automation", "--no-pmx", "--no-vizion", "--disable-trace", "--attach"},
+			want: StartOptions{Targets: []string{"app.sh"}, Verb: "start", Attach: true}},
 		{name: "empty name", args: []string{"app.sh", "--name", ""}, err: "app name is empty"},
-		{name: "negative kill timeout", args: []string{"app.sh", "-k", "-5"}, err: "--kill-timeout -5 is negative"},
+		{name: "negative kill timeout", args: []string{"app.sh", "-k", "-5"}, err: `invalid argument "-5" for "-k, --kill-timeout" flag: duration "-5" is negative`},
 		{name: "--env on a script", args: []string{"app.sh", "--env", "production"}, err: "--only and --env apply to an ecosystem file"},
 		{name: "file and --config", args: []string{"eco.json", "--config", "apps.conf"}, err: "not both"},
 		{name: "unknown flag", args: []string{"app.sh", "--bogus"}, err: "unknown flag: --bogus"},
@@ -214,6 +235,7 @@ func TestSmallCommandsOptions(t *testing.T) {
 	})
 	runOptsTests(t, NewCmdScale, []optsTest[ScaleOptions]{
 		{name: "scale down", args: []string{"api", "-1"}, want: ScaleOptions{Name: "api", Instances: "-1"}},
+		{name: "scale with global flags", args: []string{"-s", "api", "-1", "--no-color"}, want: ScaleOptions{Name: "api", Instances: "-1"}},
 		{name: "scale without count", args: []string{"api"}, err: "scale needs an app name and a count"},
 	})
 	runOptsTests(t, NewCmdFlush, []optsTest[FlushOptions]{

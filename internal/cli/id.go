@@ -26,9 +26,10 @@ func NewCmdID(f *Factory, runF func(*IDOptions) error) *cobra.Command {
 	}
 	opts := &IDOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
-		Use:   "id <name>",
-		Short: "Print the pm_id of an app's instances",
-		Args:  exactArgs(1, "id needs an app name, e.g. tend id api"),
+		Annotations: dataAnnotation,
+		Use:         "id <name>",
+		Short:       "Print the pm_id of an app's instances",
+		Args:        exactArgs(1, "id needs an app name, e.g. tend id api"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			opts.Name = args[0]

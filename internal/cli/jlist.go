@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
 )
 
@@ -17,8 +17,9 @@ type JlistOptions struct {
 	Client  func() *client.Client
 	Context context.Context
 
-	// Indent is prettylist: the same JSON, indented.
-	Indent bool
+	// Pretty is prettylist: the same list as Node's util.inspect shows it,
+	// as PM2's prettylist does.
+	Pretty bool
 }
 
 // NewCmdJlist builds jlist; runF, if not nil, runs instead of jlistRun.
@@ -29,18 +30,19 @@ func NewCmdJlist(f *Factory, runF func(*JlistOptions) error) *cobra.Command {
 // NewCmdPrettylist builds prettylist; runF, if not nil, runs instead of
 // jlistRun.
 func NewCmdPrettylist(f *Factory, runF func(*JlistOptions) error) *cobra.Command {
-	return newJlistCmd(f, runF, "prettylist", "Print apps as indented JSON", true)
+	return newJlistCmd(f, runF, "prettylist", "Print apps as PM2 does: jlist's list in Node's util.inspect notation", true)
 }
 
-func newJlistCmd(f *Factory, runF func(*JlistOptions) error, use, short string, indent bool) *cobra.Command {
+func newJlistCmd(f *Factory, runF func(*JlistOptions) error, use, short string, pretty bool) *cobra.Command {
 	if runF == nil {
 		runF = jlistRun
 	}
-	opts := &JlistOptions{IO: f.IOStreams, Client: f.Client, Indent: indent}
+	opts := &JlistOptions{IO: f.IOStreams, Client: f.Client, Pretty: pretty}
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.NoArgs,
+		Annotations: dataAnnotation,
+		Use:         use,
+		Short:       short,
+		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			return runF(opts)
@@ -53,12 +55,17 @@ func jlistRun(opts *JlistOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Indent {
-		var out bytes.Buffer
-		if err := json.Indent(&out, b, "", "  "); err != nil {
-			return err
+	if opts.Pretty {
+		s, err := inspect(b)
+		if err != nil {
+			return fmt.Errorf("read the process list: %v: %w", err, api.ErrInternal)
 		}
-		b = out.Bytes()
+		// PM2 ends without a newline; a terminal gets one, so the prompt
+		// does not follow the closing bracket.
+		if opts.IO.Columns > 0 {
+			s += "\n"
+		}
+		b = []byte(s)
 	}
 	_, err = opts.IO.Out.Write(b)
 	return err

@@ -46,6 +46,6 @@ func killRun(opts *KillOptions) error {
 		fmt.Fprintln(opts.IO.Out, "[tend] the daemon did not answer on its socket; stopped it and its apps with SIGTERM")
 		return nil
 	}
-	fmt.Fprintf(opts.IO.Out, "[tend] stopped %d processes and the daemon\n", r.Stopped)
+	fmt.Fprintf(opts.IO.Out, "[tend] stopped %d %s and the daemon\n", r.Stopped, pronoun(r.Stopped, "process", "processes"))
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -57,7 +56,7 @@ func listRun(opts *ListOptions) error {
 	if err := sortProcesses(procs, opts.Sort); err != nil {
 		return err
 	}
-	renderTable(opts.IO.Out, listHeader, processRows(procs, time.Now()), opts.IO.Color)
+	printList(opts.IO, procs)
 	return nil
 }
 

@@ -39,8 +39,9 @@ func NewCmdLogs(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 	}
 	opts := &LogsOptions{IO: f.IOStreams, Client: f.Client}
 	cmd := &cobra.Command{
-		Use:   "logs [name|id|namespace|/regex/|all]...",
-		Short: "Print apps' last log lines, then follow them live",
+		Annotations: dataAnnotation,
+		Use:         "logs [name|id|namespace|/regex/|all]...",
+		Short:       "Print apps' last log lines, then follow them live",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Lines < 0 {
 				return fmt.Errorf("--lines %d is negative; give a count: %w", opts.Lines, api.ErrInvalid)
@@ -75,14 +76,8 @@ func logsRun(opts *LogsOptions) error {
 	ctx, stop := signal.NotifyContext(opts.Context, os.Interrupt)
 	defer stop()
 	plain := !opts.Raw && !opts.JSON
-	if plain && !opts.NoStream {
-		what := "all apps"
-		if len(opts.Selectors) > 0 {
-			what = strings.Join(opts.Selectors, ", ")
-		}
-		fmt.Fprintf(opts.IO.ErrOut, "[tend] last %d lines of %s, then live output (Ctrl-C to stop; change with --lines)\n", opts.Lines, what)
-	}
-	// PM2 pads "id|name" to one more than the longest seen.
+	// PM2 pads "id|name" to one more than the longest seen. The lookup also
+	// fails an unknown app before anything is printed.
 	width := 3
 	if plain {
 		if procs, err := opts.Client().Summaries(ctx, opts.Selectors...); err == nil {
@@ -92,6 +87,13 @@ func logsRun(opts *LogsOptions) error {
 		} else if len(opts.Selectors) > 0 {
 			return err
 		}
+	}
+	if plain && !opts.NoStream {
+		what := "all apps"
+		if len(opts.Selectors) > 0 {
+			what = strings.Join(opts.Selectors, ", ")
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "[tend] last %d lines of %s, then live output (Ctrl-C to stop; change with --lines)\n", opts.Lines, what)
 	}
 	enc := json.NewEncoder(opts.IO.Out)
 	err := opts.Client().Logs(ctx, q, func(l api.LogLine) error {

@@ -26,7 +26,7 @@ type silentError struct{ error }
 
 // Main runs the tend command line with os.Args and returns the exit code.
 func Main() ExitCode {
-	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Color: isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""}
+	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Color: isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == "", Columns: terminalColumns(os.Stdout)}
 	return Run(NewFactory(context.Background(), streams, client.DefaultHome()), os.Args[1:])
 }
 
@@ -34,18 +34,19 @@ func Main() ExitCode {
 func Run(f *Factory, args []string) ExitCode {
 	root := NewCmdRoot(f)
 	args = rewriteArgs(args)
-	f.setupFlags(root, args)
+	args = f.setupFlags(root, args)
 	root.SetArgs(args)
 	root.SetIn(f.IOStreams.In)
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
+	errOut := f.IOStreams.ErrOut // -s discards the command's, not its error
 	err := root.ExecuteContext(f.Context)
 	if err == nil {
 		return ExitOK
 	}
 	var silent silentError
 	if !errors.As(err, &silent) {
-		fmt.Fprintf(f.IOStreams.ErrOut, "[tend] error: %s\n", errorText(err))
+		fmt.Fprintf(errOut, "[tend] error: %s\n", errorText(err))
 	}
 	return ExitError
 }
@@ -69,6 +70,16 @@ func errorText(err error) string {
 		return ce.Message
 	}
 	return api.Message(err)
+}
+
+// terminalColumns is the width of the terminal f is, or 0 when f is not
+// a terminal.
+func terminalColumns(f *os.File) int {
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
 }
 
 func isTerminal(f *os.File) bool {

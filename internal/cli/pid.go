@@ -25,9 +25,10 @@ func NewCmdPid(f *Factory, runF func(*PidOptions) error) *cobra.Command {
 	}
 	opts := &PidOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
-		Use:   "pid [name|id]",
-		Short: "Print the pid of apps (all without an argument)",
-		Args:  cobra.MaximumNArgs(1),
+		Annotations: dataAnnotation,
+		Use:         "pid [name|id]",
+		Short:       "Print the pid of apps (all without an argument)",
+		Args:        cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"all"}

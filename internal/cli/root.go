@@ -25,8 +25,11 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v; see \"tend %s --help\"", err, c.Name())
+		return fmt.Errorf("%v; see \"%s --help\"", err, c.CommandPath())
 	})
+	g := &globalFlags{}
+	g.register(root.PersistentFlags())
+	root.PersistentPreRun = func(cmd *cobra.Command, args []string) { g.apply(f.IOStreams, cmd) }
 	root.AddCommand(
 		NewCmdStart(f, nil),
 		NewCmdStartOr(f, "startOrRestart", api.ActionRestart, nil),

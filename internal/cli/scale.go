@@ -35,6 +35,8 @@ func NewCmdScale(f *Factory, runF func(*ScaleOptions) error) *cobra.Command {
 		// "-1" is a count here, not a flag.
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			g, args := takeGlobalFlags(args)
+			g.apply(opts.IO, cmd)
 			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 				return cmd.Help()
 			}

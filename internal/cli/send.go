@@ -29,7 +29,9 @@ func NewCmdSend(f *Factory, runF func(*SendOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "send <id|name> <line>...",
 		Short: "Write a line to an app's standard input",
-		Args:  cobra.MinimumNArgs(2),
+		Args: leadingArgs(
+			"send needs an app and a line, e.g. tend send api 'reload config'",
+			"send needs a line after the app, e.g. tend send api 'reload config'"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			opts.Selector, opts.Line = args[0], strings.Join(args[1:], " ")

@@ -30,7 +30,9 @@ func NewCmdSignal(f *Factory, runF func(*SignalOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "sendSignal <signal> <name|id|namespace|all>...",
 		Short: "Send a signal to apps' main processes",
-		Args:  cobra.MinimumNArgs(2),
+		Args: leadingArgs(
+			"sendSignal needs a signal and an app, e.g. tend sendSignal SIGUSR2 api",
+			"sendSignal needs an app after the signal, e.g. tend sendSignal SIGUSR2 api"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			opts.Signal, opts.Selectors = args[0], args[1:]

@@ -30,11 +30,11 @@ type startFlags struct {
 	noAutostart, noTreekill  bool
 	maxRestarts              int
 	minUptime                string
-	restartDelay, expBackoff int
+	restartDelay, expBackoff millis
 	stopExitCodes            []int
 	killSignal               string
-	killTimeout              int
-	listenTimeout            int
+	killTimeout              millis
+	listenTimeout            millis
 	waitReady, shutdownMsg   bool
 	maxMemory                string
 	pidFile                  string
@@ -64,8 +64,8 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	}
 	fs.StringVarP(&o.out, "output", "o", "", "stdout log file (NULL or /dev/null: none)")
 	fs.StringVarP(&o.errFile, "error", "e", "", "stderr log file (NULL or /dev/null: none)")
-	fs.StringVarP(&o.logFile, "log", "l", "", "combined stdout+stderr log file (no value: <name>.log in the logs dir)")
-	fs.Lookup("log").NoOptDefVal = "true"
+	fs.StringVarP(&o.logFile, "log", "l", "", "combined stdout+stderr log file (-l alone: <name>.log in the logs dir)")
+	optionalValue(fs, "log", spec.CombinedLogDefault)
 	fs.BoolVar(&o.mergeLogs, "merge-logs", false, "instances share log files (no -<id> suffix)")
 	fs.BoolVar(&o.disableLogs, "disable-logs", false, "write no log files")
 	fs.BoolVar(&o.noAutorestart, "no-autorestart", false, "do not restart the app when it exits")
@@ -73,12 +73,13 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noTreekill, "no-treekill", false, "stop only the main process, not its process group")
 	fs.IntVar(&o.maxRestarts, "max-restarts", api.DefaultMaxRestarts, "unstable restarts in a row before the app is errored")
 	fs.StringVar(&o.minUptime, "min-uptime", "", "uptime below which an exit counts as unstable (ms, or 1s, 2m)")
-	fs.IntVar(&o.restartDelay, "restart-delay", 0, "delay before an automatic restart (ms)")
-	fs.IntVar(&o.expBackoff, "exp-backoff-restart-delay", 0, "first automatic restart delay, growing x1.5 up to 15 s (ms)")
+	fs.Var(&o.restartDelay, "restart-delay", "delay before an automatic restart (1000, or 1s)")
+	fs.Var(&o.expBackoff, "exp-backoff-restart-delay", "first automatic restart delay, growing x1.5 up to 15 s (100, or 0.1s)")
 	fs.IntSliceVar(&o.stopExitCodes, "stop-exit-codes", nil, "exit codes after which the app is not restarted")
 	fs.StringVar(&o.killSignal, "kill-signal", "", "signal that asks the app to stop (default SIGINT)")
-	fs.IntVarP(&o.killTimeout, "kill-timeout", "k", api.DefaultKillTimeout, "ms between the stop signal and SIGKILL")
-	fs.IntVar(&o.listenTimeout, "listen-timeout", api.DefaultListenTimeout, "ms to wait for an app to be ready")
+	o.killTimeout, o.listenTimeout = api.DefaultKillTimeout, api.DefaultListenTimeout
+	fs.VarP(&o.killTimeout, "kill-timeout", "k", "time between the stop signal and SIGKILL (1600, or 1.6s)")
+	fs.Var(&o.listenTimeout, "listen-timeout", "time to wait for an app to be ready (3000, or 3s)")
 	fs.BoolVar(&o.waitReady, "wait-ready", false, "online only once the app says it is ready")
 	fs.BoolVar(&o.shutdownMsg, "shutdown-with-message", false, "stop a Node app with a 'shutdown' message instead of a signal")
 	fs.StringVar(&o.maxMemory, "max-memory-restart", "", "restart when the app's memory exceeds this (e.g. 200M, 1G)")
@@ -153,15 +154,12 @@ func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 	set("no-treekill", "treekill", !o.noTreekill)
 	set("max-restarts", "max_restarts", o.maxRestarts)
 	set("min-uptime", "min_uptime", o.minUptime)
-	set("restart-delay", "restart_delay", o.restartDelay)
-	set("exp-backoff-restart-delay", "exp_backoff_restart_delay", o.expBackoff)
+	set("restart-delay", "restart_delay", int(o.restartDelay))
+	set("exp-backoff-restart-delay", "exp_backoff_restart_delay", int(o.expBackoff))
 	set("stop-exit-codes", "stop_exit_codes", o.stopExitCodes)
 	set("kill-signal", "kill_signal", o.killSignal)
-	if flags.Changed("kill-timeout") && o.killTimeout < 0 {
-		return nil, fmt.Errorf("--kill-timeout %d is negative; give milliseconds, e.g. -k 5000: %w", o.killTimeout, api.ErrInvalid)
-	}
-	set("kill-timeout", "kill_timeout", o.killTimeout)
-	set("listen-timeout", "listen_timeout", o.listenTimeout)
+	set("kill-timeout", "kill_timeout", int(o.killTimeout))
+	set("listen-timeout", "listen_timeout", int(o.listenTimeout))
 	set("wait-ready", "wait_ready", o.waitReady)
 	set("shutdown-with-message", "shutdown_with_message", o.shutdownMsg)
 	set("max-memory-restart", "max_memory_restart", o.maxMemory)

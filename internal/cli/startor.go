@@ -20,6 +20,7 @@ func NewCmdStartOr(f *Factory, name, verb string, runF func(*StartOptions) error
 	opts := &StartOptions{IO: f.IOStreams, Client: f.Client, Verb: verb}
 	sf := &startFlags{}
 	ff := &fileFlags{}
+	cf := &compatFlags{}
 	cmd := &cobra.Command{
 		Use:   name + " [ecosystem file]",
 		Short: "Start an ecosystem file's missing apps and " + verb + " the others on the file's spec",
@@ -38,15 +39,17 @@ func NewCmdStartOr(f *Factory, name, verb string, runF func(*StartOptions) error
 			if opts.Overlay, err = sf.overlay(cmd.Flags()); err != nil {
 				return err
 			}
+			cf.overlay(cmd.Flags(), opts.Overlay)
 			opts.Context = cmd.Context()
 			opts.File, opts.Only, opts.Env = path, ff.onlyList(), ff.env
-			opts.DryRun, opts.UpdateEnv = ff.dryRun, sf.updateEnv
+			opts.DryRun, opts.UpdateEnv, opts.Attach = ff.dryRun, sf.updateEnv, cf.attach
 			return runF(opts)
 		},
 	}
 	f.lazyFlags(cmd, func(fs *pflag.FlagSet) {
 		sf.register(fs)
 		ff.register(fs, true)
+		cf.register(fs)
 	})
 	return cmd
 }

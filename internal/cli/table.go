@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,46 +82,6 @@ func renderTable(w io.Writer, header []string, rows [][]cell, color bool) {
 	line("└", "┴", "┘")
 }
 
-var listHeader = []string{"id", "name", "namespace", "version", "mode", "pid", "uptime", "↺", "status", "cpu", "mem", "user", "watching"}
-
-// processRows turns processes into ls rows.
-func processRows(procs []api.Process, now time.Time) [][]cell {
-	rows := make([][]cell, 0, len(procs))
-	for _, p := range procs {
-		e := p.Env
-		pid, uptime := "0", "0"
-		if p.PID > 0 {
-			pid = strconv.Itoa(p.PID)
-		}
-		if e.Status == api.StatusOnline && e.PMUptime > 0 {
-			uptime = humanDuration(now.Sub(time.UnixMilli(e.PMUptime)))
-		}
-		mode := strings.TrimSuffix(e.ExecMode, "_mode")
-		// Whether a watcher runs, not whether watch is set: tend accepts
-		// watch before it can act on it (spec.Pending).
-		watching := "disabled"
-		if e.Watching {
-			watching = "enabled"
-		}
-		rows = append(rows, []cell{
-			{strconv.Itoa(p.PMID), ansiCyan},
-			{p.Name, ansiBold + ansiCyan},
-			{e.Namespace, ""},
-			{orNA(e.Version), ""},
-			{mode, ""},
-			{pid, ""},
-			{uptime, ""},
-			{strconv.Itoa(e.RestartTime), ""},
-			{e.Status, statusColor(e.Status)},
-			{strconv.FormatFloat(p.Monit.CPU, 'f', -1, 64) + "%", ""},
-			{humanBytes(p.Monit.Memory), ""},
-			{orNA(e.Username), ansiGrey},
-			{watching, ansiGrey},
-		})
-	}
-	return rows
-}
-
 func orNA(s string) string {
 	if s == "" {
 		return "N/A"
@@ -174,8 +133,18 @@ func printTable(ios *IOStreams, procs []api.Process) error {
 		return nil
 	}
 	warnNotReady(ios, procs)
-	renderTable(ios.Out, listHeader, processRows(procs, time.Now()), ios.Color)
+	printList(ios, procs)
 	return nil
+}
+
+// printList prints procs as ls does: the table that fits the terminal, or
+// the key/value list with -m.
+func printList(ios *IOStreams, procs []api.Process) {
+	if ios.MiniList {
+		renderMiniList(ios.Out, procs, time.Now())
+		return
+	}
+	renderList(ios.Out, procs, time.Now(), ios.Columns, ios.Color)
 }
 
 // warnNotReady says which of procs asked to be waited for (wait_ready, a

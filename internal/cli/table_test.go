@@ -11,7 +11,8 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-// TestListTable: the ls table as PM2 draws it, one row per process.
+// TestListTable: the ls table as PM2 draws it in a pipe (the full layout,
+// PM2's column widths), one row per process.
 func TestListTable(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_000)
 	procs := []api.Process{
@@ -25,14 +26,14 @@ func TestListTable(t *testing.T) {
 		}},
 	}
 	var out bytes.Buffer
-	renderTable(&out, listHeader, processRows(procs, now), false)
+	renderList(&out, procs, now, 0, false)
 	want := `
-┌────┬────────┬───────────┬─────────┬─────────┬──────┬────────┬───┬─────────┬──────┬────────┬──────┬──────────┐
-│ id │ name   │ namespace │ version │ mode    │ pid  │ uptime │ ↺ │ status  │ cpu  │ mem    │ user │ watching │
-├────┼────────┼───────────┼─────────┼─────────┼──────┼────────┼───┼─────────┼──────┼────────┼──────┼──────────┤
-│ 0  │ api    │ default   │ N/A     │ cluster │ 4242 │ 1m     │ 2 │ online  │ 1.5% │ 45.0mb │ tend │ disabled │
-│ 1  │ worker │ jobs      │ 1.2.0   │ fork    │ 0    │ 0      │ 0 │ stopped │ 0%   │ 0b     │ N/A  │ disabled │
-└────┴────────┴───────────┴─────────┴─────────┴──────┴────────┴───┴─────────┴──────┴────────┴──────┴──────────┘
+┌────┬───────────┬─────────────┬─────────┬─────────┬──────────┬────────┬──────┬───────────┬──────────┬──────────┬──────────┬──────────┐
+│ id │ name      │ namespace   │ version │ mode    │ pid      │ uptime │ ↺    │ status    │ cpu      │ mem      │ user     │ watching │
+├────┼───────────┼─────────────┼─────────┼─────────┼──────────┼────────┼──────┼───────────┼──────────┼──────────┼──────────┼──────────┤
+│ 0  │ api       │ default     │ N/A     │ cluster │ 4242     │ 1m     │ 2    │ online    │ 1.5%     │ 45.0mb   │ tend     │ disabled │
+│ 1  │ worker    │ jobs        │ 1.2.0   │ fork    │ 0        │ 0      │ 0    │ stopped   │ 0%       │ 0b       │ N/A      │ disabled │
+└────┴───────────┴─────────────┴─────────┴─────────┴──────────┴────────┴──────┴───────────┴──────────┴──────────┴──────────┴──────────┘
 `[1:]
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("ls table (-want +got):\n%s", diff)
@@ -51,12 +52,10 @@ func TestWatchingColumn(t *testing.T) {
 		{name: "watch set, no watcher", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: api.Watch{Enabled: true, Paths: []string{"src"}}}}, want: "disabled"},
 		{name: "watcher running", env: api.ProcessEnv{AppSpec: api.AppSpec{Watch: api.Watch{Enabled: true, Paths: []string{"src"}}}, Watching: true}, want: "enabled"},
 	}
-	col := len(listHeader) - 1
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows := processRows([]api.Process{{Name: "a", Env: tt.env}}, time.Now())
-			if got := rows[0][col].text; got != tt.want {
-				t.Errorf("%s = %q; want %q", listHeader[col], got, tt.want)
+			if got := watchingCell(&api.Process{Name: "a", Env: tt.env}, time.Now()).text; got != tt.want {
+				t.Errorf("watching = %q; want %q", got, tt.want)
 			}
 		})
 	}

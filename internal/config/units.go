@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/tendpm/tend/api"
@@ -46,9 +47,12 @@ func ParseSize(s string) (int64, error) {
 // ParseDuration reads a time in milliseconds as PM2 users write it: a
 // plain number is milliseconds, and a number may carry ms, s, m or h (PM2
 // accepts h, m and s for min_uptime; tend accepts them for every time
-// attribute). "1.5s" is 1500.
+// attribute), and Go's compound durations ("1m30s"). "1.5s" is 1500.
 func ParseDuration(s string) (int, error) {
 	t := strings.TrimSpace(s)
+	if d, err := time.ParseDuration(t); err == nil && d >= 0 && d.Milliseconds() <= math.MaxInt32 && strings.ContainsAny(t, "hms") {
+		return int(d.Round(time.Millisecond).Milliseconds()), nil
+	}
 	num := strings.TrimRightFunc(t, unicode.IsLetter)
 	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
 	num = strings.TrimSpace(num)

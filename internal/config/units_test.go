@@ -34,6 +34,7 @@ func TestParseDuration(t *testing.T) {
 	}{
 		{"1000", 1000, false}, {"10s", 10000, false}, {"1.5s", 1500, false}, {"2m", 120000, false},
 		{"1h", 3600000, false}, {"250ms", 250, false}, {"0", 0, false},
+		{"1m30s", 90000, false}, {"1h2m", 3720000, false}, {"1.6s", 1600, false}, {"-1s", 0, true}, {"1m-2s", 0, true},
 		{"-1", 0, true}, {"10 years", 0, true}, {"soon", 0, true}, {"30d", 0, true},
 	}
 	for _, tt := range tests {

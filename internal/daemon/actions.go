@@ -16,8 +16,10 @@ import (
 )
 
 // act applies an ActionRequest to the processes its selectors match and
-// returns them.
-func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
+// returns them. obs, if not nil, hears which processes the action acts on
+// once it has checked the request, then of each one as the action
+// finishes with it.
+func (d *Daemon) act(req api.ActionRequest, obs observer) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
 		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
@@ -36,19 +38,27 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 			return nil, fmt.Errorf("no process found; there is no app to %s (tend start adds one): %w", req.Action, api.ErrNotFound)
 		}
 	}
+	begin, report := func() {}, progress(nil)
+	if obs != nil {
+		begin, report = func() { obs.begin(procs) }, obs.step
+	}
 	switch req.Action {
 	case api.ActionStop:
-		err = each(procs, (*supervise.Proc).Stop)
+		begin()
+		err = each(procs, report.wrap((*supervise.Proc).Stop))
 	case api.ActionRestart:
-		err = d.restartProcs(procs, req)
+		err = d.restartProcs(procs, req, begin, report)
 	case api.ActionReload:
-		err = d.reload(procs, req)
+		err = d.reload(procs, req, begin, report)
 	case api.ActionDelete:
-		err = d.deleteProcs(procs)
+		begin()
+		err = d.deleteProcs(procs, report)
 	case api.ActionReset:
-		err = each(procs, func(p *supervise.Proc) error { p.Reset(); return nil })
+		begin()
+		err = each(procs, report.wrap(func(p *supervise.Proc) error { p.Reset(); return nil }))
 	case api.ActionFlush:
-		err = each(procs, (*supervise.Proc).Flush)
+		begin()
+		err = each(procs, report.wrap((*supervise.Proc).Flush))
 	default:
 		return nil, fmt.Errorf("unknown action %q; use stop, restart, reload, delete, reset or flush: %w", req.Action, api.ErrInvalid)
 	}
@@ -56,8 +66,9 @@ func (d *Daemon) act(req api.ActionRequest) ([]*supervise.Proc, error) {
 }
 
 // restartProcs restarts procs, each app on the spec the request gives it
-// (newSpecs), renamed first if that spec renames it.
-func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest) error {
+// (newSpecs), renamed first if that spec renames it; begin is called once
+// the specs are checked, report as each process restarts.
+func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest, begin func(), report progress) error {
 	names, byApp := byApp(procs)
 	apps, err := newSpecs(names, byApp, req)
 	if err != nil {
@@ -72,12 +83,13 @@ func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest) er
 	if err := d.renameApps(byApp, apps); err != nil {
 		return err
 	}
-	return each(procs, func(p *supervise.Proc) error { return d.restart(p, specOf[p]) })
+	begin()
+	return each(procs, report.wrap(func(p *supervise.Proc) error { return d.restart(p, specOf[p]) }))
 }
 
 // deleteProcs deletes procs, app by app under each app's name lock (a
 // delete is a structural change), the apps and their instances at once.
-func (d *Daemon) deleteProcs(procs []*supervise.Proc) error {
+func (d *Daemon) deleteProcs(procs []*supervise.Proc, report progress) error {
 	names, byApp := byApp(procs)
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
@@ -85,7 +97,7 @@ func (d *Daemon) deleteProcs(procs []*supervise.Proc) error {
 		wg.Go(func() {
 			unlock := d.reg.lock(name)
 			defer unlock()
-			errs[i] = each(byApp[name], d.deleteProc)
+			errs[i] = each(byApp[name], report.wrap(d.deleteProc))
 		})
 	}
 	wg.Wait()
@@ -99,8 +111,9 @@ func (d *Daemon) deleteProcs(procs []*supervise.Proc) error {
 // stops, and the first failure ends the reload with the old processes
 // serving. Other apps restart, as PM2 does in fork mode. A second reload
 // of an app (by its old or new name) while one runs is refused without
-// Force (PM2's reload lock).
-func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
+// Force (PM2's reload lock). begin is called once the specs are checked
+// and the lock is held, report as each instance is replaced.
+func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest, begin func(), report progress) error {
 	names, byApp := byApp(procs)
 	apps, err := newSpecs(names, byApp, req)
 	if err != nil {
@@ -114,10 +127,11 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 	if err := d.renameApps(byApp, apps); err != nil {
 		return err
 	}
+	begin()
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
-		wg.Go(func() { errs[i] = d.reloadApp(byApp[name], apps[name], req.Parallel) })
+		wg.Go(func() { errs[i] = d.reloadReport(byApp[name], apps[name], req.Parallel, report) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -126,16 +140,21 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest) error {
 // reloadApp replaces an app's instances, parallel at a time, on app when
 // it is not nil. An app that shares no sockets restarts instead.
 func (d *Daemon) reloadApp(procs []*supervise.Proc, app *spec.App, parallel int) error {
+	return d.reloadReport(procs, app, parallel, nil)
+}
+
+// reloadReport is reloadApp, telling report of each instance replaced.
+func (d *Daemon) reloadReport(procs []*supervise.Proc, app *spec.App, parallel int, report progress) error {
 	if len(procs) == 0 {
 		return nil
 	}
 	if !procs[0].Graceful() {
-		return each(procs, func(p *supervise.Proc) error { return d.restart(p, app) })
+		return each(procs, report.wrap(func(p *supervise.Proc) error { return d.restart(p, app) }))
 	}
 	parallel = max(parallel, 1)
 	for start := 0; start < len(procs); start += parallel {
 		batch := procs[start:min(start+parallel, len(procs))]
-		if err := each(batch, func(p *supervise.Proc) error { return d.replace(p, app) }); err != nil {
+		if err := each(batch, report.wrap(func(p *supervise.Proc) error { return d.replace(p, app) })); err != nil {
 			return err
 		}
 	}

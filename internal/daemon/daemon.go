@@ -38,6 +38,10 @@ type Daemon struct {
 	bus       *bus
 	sampler   *metrics.Sampler
 	startedAt time.Time
+	// answerSampler measures the processes an answer names (after an
+	// action, a listing by selector): apart from sampler, whose baselines
+	// are the whole list's between two listings.
+	answerSampler *metrics.Sampler
 
 	// reg is the app registry: the process table, the apps' socket Sets
 	// and reload locks.
@@ -149,16 +153,17 @@ loop:
 func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon {
 	pool := sockets.NewPool()
 	d := &Daemon{
-		home:      home,
-		log:       log,
-		reaper:    reaper,
-		hub:       logs.NewHub(),
-		bus:       newBus(),
-		sampler:   metrics.NewSampler(),
-		startedAt: time.Now(),
-		quit:      make(chan struct{}),
-		reg:       newRegistry(pool),
-		pool:      pool,
+		home:          home,
+		log:           log,
+		reaper:        reaper,
+		hub:           logs.NewHub(),
+		bus:           newBus(),
+		sampler:       metrics.NewSampler(),
+		startedAt:     time.Now(),
+		answerSampler: metrics.NewSampler(),
+		quit:          make(chan struct{}),
+		reg:           newRegistry(pool),
+		pool:          pool,
 	}
 	d.srv = &http.Server{
 		Handler:           d.Handler(),

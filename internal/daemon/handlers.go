@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -105,7 +106,13 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	list := d.snapshots(procs, true, r.URL.Query().Get("env") != "0")
+	// The list's own sampler measures CPU between two listings; a listing
+	// of a few apps must not make it forget the others' previous sample.
+	sampler := d.sampler
+	if len(r.URL.Query()["sel"]) > 0 {
+		sampler = d.answerSampler
+	}
+	list := d.snapshots(procs, sampler, r.URL.Query().Get("env") != "0")
 	w.Header().Set("Content-Type", "application/json")
 	return api.EncodeProcesses(w, list)
 }
@@ -119,7 +126,7 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, false, false), Restarted: restarted})
+	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted})
 }
 
 func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
@@ -127,11 +134,26 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.act(req)
+	if req.Progress {
+		return d.actStreaming(w, req)
+	}
+	procs, err := d.act(req, nil)
 	if err != nil {
 		return err
 	}
 	return d.writeProcs(w, procs)
+}
+
+// actStreaming answers an action with Progress: a stream of its steps
+// once the selectors have matched (before that, errors are plain).
+func (d *Daemon) actStreaming(w http.ResponseWriter, req api.ActionRequest) error {
+	s := newProgressStream(w)
+	procs, err := d.act(req, s)
+	if !s.begun {
+		return err
+	}
+	s.end(api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)}, err)
+	return nil
 }
 
 func (d *Daemon) handleScale(w http.ResponseWriter, r *http.Request) error {
@@ -196,13 +218,14 @@ func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
 // writeProcs answers with the processes an operation touched, as they
 // are after it.
 func (d *Daemon) writeProcs(w http.ResponseWriter, procs []*supervise.Proc) error {
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false, false)})
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)})
 }
 
-// snapshots reports procs in jlist shape; with usage, online processes get
-// their tree's CPU and memory; without env, their environment is left out
-// (answers to actions are for display, and a tenth of the size without it).
-func (d *Daemon) snapshots(procs []*supervise.Proc, usage, env bool) []api.Process {
+// snapshots reports procs in jlist shape; with a sampler, online processes
+// get their tree's CPU and memory from it; without env, their environment
+// is left out (answers to actions are for display, and a tenth of the size
+// without it).
+func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, env bool) []api.Process {
 	out := make([]api.Process, len(procs))
 	var roots []int
 	for i, p := range procs {
@@ -210,14 +233,14 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, usage, env bool) []api.Proce
 		if !env {
 			out[i].Env.Env = nil
 		}
-		if usage && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
+		if sampler != nil && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
 			roots = append(roots, out[i].PID)
 		}
 	}
 	if len(roots) == 0 {
 		return out
 	}
-	u := d.sampler.Sample(roots)
+	u := sampler.Sample(roots)
 	for i := range out {
 		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
 			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}
