@@ -89,12 +89,14 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logType, "log-type", "", "log format (json)")
 	fs.BoolVarP(&o.forkMode, "execute-command", "x", false, "run in fork mode")
 	fs.StringArrayVar(&o.listen, "listen", nil, "address the app serves on, owned by tend and shared by instances (tcp://:8000, unix:///path)")
-	watchHelp := "restart the app when files in its cwd change; --watch=PATH (repeatable) watches PATH instead"
+	watchHelp := "restart the app when files in its cwd change; --watch PATH (repeatable) watches PATH instead"
 	if o.forAction {
-		watchHelp = "turn watching on if it is off, off if it is on (PM2's toggle); --watch=PATH watches PATH"
+		watchHelp = "turn watching on if it is off, off if it is on (PM2's toggle); --watch PATH watches PATH"
 	}
 	fs.StringArrayVar(&o.watch, "watch", nil, watchHelp)
-	fs.Lookup("watch").NoOptDefVal = watchOn
+	// As PM2's --watch [paths]: bare it watches the cwd, and the next
+	// argument, unless it is a flag, is a path to watch.
+	optionalValue(fs, "watch", watchOn)
 	fs.StringVarP(&o.cronRestart, "cron-restart", "c", "", "restart the app on a cron schedule (e.g. \"0 3 * * *\")")
 	fs.StringVar(&o.cronRestart, "cron", "", "alias of --cron-restart")
 }
