@@ -26,7 +26,9 @@ func (c *Client) ensureDaemon(ctx context.Context) error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return fmt.Errorf("create tend home %s: %v: %w", home, err, api.ErrUnavailable)
 	}
-	lock, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE, 0o600)
+	// O_NOFOLLOW here and on tend.log: a link planted in the home must not
+	// send the daemon's log, or the lock, anywhere else.
+	lock, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the daemon start lock in %s: %v: %w", home, err, api.ErrUnavailable)
 	}
@@ -124,7 +126,7 @@ func (c *Client) spawn(ctx context.Context) error {
 		argv = []string{exe, api.DaemonArg}
 	}
 	logPath := api.Home(home).Log()
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("open %s: %v: %w", logPath, err, api.ErrUnavailable)
 	}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/safefile"
 )
 
 // logFile is one open log file of a Sink. Writes go straight to the
@@ -37,15 +36,14 @@ type logFile struct {
 
 var newline = []byte{'\n'}
 
-// openLogFile creates path's parent directories and opens path for appending.
-func openLogFile(path string, src Source) (*logFile, error) {
+// openLogFile opens path for appending as owner, creating it and its
+// parent directories if needed, and never through a link someone could
+// have planted (package safefile).
+func openLogFile(path string, src Source, owner safefile.Owner) (*logFile, error) {
 	f := &logFile{path: path, fd: -1, src: src}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return f, fmt.Errorf("log file %q: create its directory: %w; fix the log path or its permissions", path, api.ErrInvalid)
-	}
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOCTTY, 0o640)
+	fd, err := safefile.OpenAppend(path, 0o640, owner)
 	if err != nil {
-		return f, fmt.Errorf("log file %q: open: %v: %w; fix the log path or its permissions", path, err, api.ErrInvalid)
+		return f, fmt.Errorf("log file: %v: %w; fix the log path or its permissions", err, api.ErrInvalid)
 	}
 	f.fd = fd
 	return f, nil

@@ -81,7 +81,7 @@ func openFiles(paths Files, src Source, old []*logFile) ([]*logFile, [2][]*logFi
 				return f
 			}
 		}
-		f, err := openLogFile(path, src)
+		f, err := openLogFile(path, src, paths.Owner(path))
 		if err != nil {
 			errs = append(errs, err)
 		}
