@@ -83,8 +83,18 @@ type AppSpec struct {
 	IgnoreWatch []string `json:"ignore_watch,omitempty"`
 	WatchDelay  int      `json:"watch_delay,omitempty"`
 
+	// UID and GID are the user and group the app runs as (names or
+	// numbers; PM2's uid and gid, the CLI's --uid/--user and --gid). Only a
+	// daemon running as root can honour them; the app gets the user's
+	// supplementary groups and HOME, USER, LOGNAME and SHELL, as a login
+	// would.
 	UID string `json:"uid,omitempty"`
 	GID string `json:"gid,omitempty"`
+
+	// Umask is the app's file mode creation mask, four octal digits
+	// ("0022"). The CLI sends its own unless told otherwise; "" is the
+	// daemon's.
+	Umask string `json:"umask,omitempty"`
 
 	// Force starts a script that already runs under another name.
 	Force bool `json:"force,omitempty"`

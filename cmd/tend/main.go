@@ -9,18 +9,22 @@ import (
 	"github.com/tendpm/tend/client"
 	"github.com/tendpm/tend/internal/cli"
 	"github.com/tendpm/tend/internal/daemon"
+	"github.com/tendpm/tend/internal/isolate"
 	"github.com/tendpm/tend/internal/sockets"
 )
 
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
+		case isolate.ShimArg:
+			// Between fork and an app's exec: umask, limits, cgroups, user.
+			isolate.RunShim(os.Args[2:])
 		case sockets.ShimArg:
 			// Between fork and an app's exec: set LISTEN_PID, then become the app.
 			sockets.RunShim(os.Args[2:])
 		case api.DaemonArg:
 			// The daemon skips the command tree: it starts as fast as it can.
-			os.Exit(daemon.Main(client.DefaultHome()))
+			os.Exit(daemon.Main(client.DefaultHome(), os.Args[2:]))
 		}
 	}
 	os.Exit(int(cli.Main()))

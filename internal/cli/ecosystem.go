@@ -117,6 +117,7 @@ func startFile(opts *StartOptions) error {
 	}
 	for i := range file.Apps {
 		warnPending(opts.IO, &file.Apps[i])
+		withShellUmask(&file.Apps[i])
 	}
 	if opts.DryRun {
 		return printApps(opts.IO, file.Apps)

@@ -224,5 +224,6 @@ func (opts *StartOptions) scriptSpec(script string) (api.AppSpec, error) {
 	if err := spec.Resolve(&s); err != nil {
 		return s, err
 	}
+	withShellUmask(&s)
 	return s, nil
 }

@@ -44,6 +44,7 @@ type startFlags struct {
 	listen                   []string
 	watch                    []string
 	cronRestart              string
+	isolation                isolationFlags
 }
 
 // watchOn is the value of --watch given without paths.
@@ -99,6 +100,7 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	optionalValue(fs, "watch", watchOn)
 	fs.StringVarP(&o.cronRestart, "cron-restart", "c", "", "restart the app on a cron schedule (e.g. \"0 3 * * *\")")
 	fs.StringVar(&o.cronRestart, "cron", "", "alias of --cron-restart")
+	o.isolation.register(fs)
 }
 
 // overlay is the start flags the user gave, keyed by PM2 attribute name,
@@ -183,5 +185,6 @@ func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 	}
 	set("cron-restart", "cron_restart", o.cronRestart)
 	set("cron", "cron_restart", o.cronRestart)
+	o.isolation.overlay(flags, ov)
 	return ov, nil
 }

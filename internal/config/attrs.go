@@ -99,6 +99,22 @@ var attrTable = []attrSpec{
 		return nil
 	}},
 	{name: "filter_env", decode: decodeFilterEnv},
+	{name: "env_file", decode: func(a *appBuild, v *node) error {
+		l, err := a.strList(v, false)
+		a.envFiles = l
+		return err
+	}},
+	{name: "umask", decode: func(a *appBuild, v *node) error {
+		if v.kind != kString {
+			return a.typeErr(v, "octal digits in a string, like \"0022\" (a number is ambiguous: 022 is 18 in JavaScript)")
+		}
+		m, err := spec.ParseUmask(v.s)
+		if err != nil {
+			return a.fail(v, "%s", trimClass(err))
+		}
+		a.spec.Umask = spec.FormatUmask(m)
+		return nil
+	}},
 	{name: "append_env_to_name", decode: func(a *appBuild, v *node) error {
 		b, err := a.boolean(v)
 		a.appendEnvToName = b

@@ -44,7 +44,9 @@ type appBuild struct {
 	namePrefix      string
 	port            string
 	combinedLog     bool
-	fileName        string // the name as the file gives it (for --only)
+	fileName        string            // the name as the file gives it (for --only)
+	envFiles        []string          // env_file, as written
+	fileEnv         map[string]string // what they hold, read by finish
 }
 
 func (d *decoder) warn(p pos, app, format string, args ...any) {
@@ -345,6 +347,19 @@ func (a *appBuild) finish() error {
 	if a.spec.Script == "" {
 		return a.failAt(a.obj.pos, "no script; add script: \"app.js\" (a file, a command on PATH, or a command line)")
 	}
+	if len(a.envFiles) > 0 {
+		dir := d.opts.Cwd
+		if c := a.spec.Cwd; filepath.IsAbs(c) {
+			dir = c
+		} else if c != "" {
+			dir = filepath.Join(d.opts.Cwd, c)
+		}
+		env, err := loadEnvFiles(a.envFiles, dir)
+		if err != nil {
+			return a.d.errAt(a.obj.pos, a.label, err)
+		}
+		a.fileEnv = env
+	}
 	a.spec.Env = a.buildEnv()
 	if a.spec.Name == "" {
 		a.spec.Name = spec.DefaultName(a.spec.Script)
@@ -396,8 +411,9 @@ func (a *appBuild) baseName(name string) string {
 }
 
 // buildEnv computes the app's whole environment the way PM2 does:
-// deploy.<env>.env (lowest), the CLI's environment (minus filter_env), the
-// app's env, port as PORT, then env_<env> (highest). null or undefined
+// deploy.<env>.env (lowest), the CLI's environment (minus filter_env),
+// then tend's env_file, the app's env, port as PORT, then env_<env>
+// (highest). null or undefined
 // removes a variable; objects become JSON.
 func (a *appBuild) buildEnv() map[string]string {
 	env := map[string]string{}
@@ -415,6 +431,9 @@ func (a *appBuild) buildEnv() map[string]string {
 			}
 			env[k] = v
 		}
+	}
+	for k, v := range a.fileEnv {
+		env[k] = v
 	}
 	mergeEnv(env, a.env)
 	if a.port != "" {

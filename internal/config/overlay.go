@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -52,6 +53,23 @@ func (o Overlay) Apply(s *api.AppSpec) error {
 			if strings.Contains(k, f) {
 				delete(a.spec.Env, k)
 			}
+		}
+	}
+	if len(a.envFiles) > 0 {
+		// Over the (filtered) environment, under PORT.
+		dir := a.spec.Cwd
+		if dir == "" {
+			dir, _ = os.Getwd()
+		}
+		env, err := loadEnvFiles(a.envFiles, dir)
+		if err != nil {
+			return err
+		}
+		if a.spec.Env == nil {
+			a.spec.Env = map[string]string{}
+		}
+		for k, v := range env {
+			a.spec.Env[k] = v
 		}
 	}
 	if a.port != "" {

@@ -14,10 +14,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +53,12 @@ type Daemon struct {
 	self    string
 	runDir  string
 
+	// access is who besides the daemon's user may connect, and who
+	// controls every app; shareOnce makes the home traversable once an
+	// app runs as another user.
+	access    access
+	shareOnce sync.Once
+
 	lnMu   sync.Mutex
 	ln     net.Listener
 	lnIno  uint64
@@ -75,15 +79,17 @@ type Daemon struct {
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,
 // SIGINT). It returns after every app has been stopped.
-func Run(home string) error {
-	syscall.Umask(0o077)
-	if err := os.MkdirAll(home, 0o700); err != nil {
+//
+// The daemon keeps the umask it was started with (the CLI's): apps that
+// ask for no other start with it as they are, and the daemon gives each
+// of its own files the mode it wants.
+func Run(home string, opts Options) error {
+	acc, err := opts.resolve()
+	if err != nil {
 		return err
 	}
-	for _, dir := range []string{api.LogsDir, api.PidsDir} {
-		if err := os.MkdirAll(filepath.Join(home, dir), 0o755); err != nil {
-			return err
-		}
+	if err := secureHome(home, acc.socketGID); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
@@ -101,6 +107,7 @@ func Run(home string) error {
 	defer reaper.Close()
 
 	d := newDaemon(home, log, reaper)
+	d.access = acc
 	if err := d.initCluster(); err != nil {
 		return err
 	}
@@ -162,6 +169,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		startedAt:     time.Now(),
 		answerSampler: metrics.NewSampler(),
 		quit:          make(chan struct{}),
+		access:        access{socketGID: -1, adminGID: -1},
 		reg:           newRegistry(pool),
 		pool:          pool,
 	}
@@ -177,7 +185,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 // notify sockets and the Node preload, and the path of this binary.
 func (d *Daemon) initCluster() error {
 	d.runDir = api.Home(d.home).Path(api.RunDir)
-	if err := os.MkdirAll(d.runDir, 0o700); err != nil {
+	if err := os.MkdirAll(d.runDir, 0o711); err != nil {
 		return err
 	}
 	preload, err := sockets.WriteNodePreload(d.runDir)
@@ -203,10 +211,14 @@ func reportReady(msg string) {
 	f.Close()
 }
 
-// Main runs the daemon in home (tend daemon) and returns its exit status.
-// A CLI waiting for it to listen hears why it could not start.
-func Main(home string) int {
-	if err := Run(home); err != nil {
+// Main runs the daemon in home (tend daemon ARGS...) and returns its exit
+// status. A CLI waiting for it to listen hears why it could not start.
+func Main(home string, args []string) int {
+	opts, err := ParseOptions(args, os.Getenv)
+	if err == nil {
+		err = Run(home, opts)
+	}
+	if err != nil {
 		reportReady("error: " + err.Error())
 		fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
 		return 1
@@ -218,7 +230,7 @@ func Main(home string) int {
 // whole life: clients test the lock to know whether a daemon is alive, and a
 // second daemon in the same home refuses to start.
 func lockPidFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openPidFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +268,17 @@ func (d *Daemon) listen() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	// The home is the daemon's own (secureHome): nobody else can swap the
+	// socket for a link between the bind and these two.
+	mode := os.FileMode(0o600)
+	if d.access.socketGID >= 0 {
+		mode = 0o660
+		if err := os.Lchown(path, -1, d.access.socketGID); err != nil {
+			ln.Close()
+			return fmt.Errorf("give the socket %s to its group: %w", path, err)
+		}
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return err
 	}

@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -20,6 +22,25 @@ func withID(path string, pmid int) string {
 
 // logPaths computes where an instance's output goes.
 func (d *Daemon) logPaths(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPaths) {
+	f, shown := d.logPathsOf(s, pmid)
+	f.Own = d.home
+	return f, shown
+}
+
+// withUser records in f that the app runs as u, whose are the files in
+// the home the daemon creates for it; an app of another user makes the
+// home traversable (shareHome) so the app reaches what is its own there.
+func (d *Daemon) withUser(f *logs.Files, u *spec.User) {
+	if u == nil {
+		return
+	}
+	f.User = &safefile.Cred{UID: u.UID, GID: u.GID, Groups: u.Groups}
+	if os.Geteuid() == 0 && u.UID != 0 {
+		d.shareHome()
+	}
+}
+
+func (d *Daemon) logPathsOf(s *api.AppSpec, pmid int) (logs.Files, supervise.LogPaths) {
 	name := spec.FileName(s.Name)
 	out, errp, comb := s.OutFile, s.ErrorFile, s.LogFile
 	if out == "" {

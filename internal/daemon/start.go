@@ -220,6 +220,7 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *super
 // config is what process pmid of app runs.
 func (d *Daemon) config(app spec.App, pmid int, set *sockets.Set) supervise.Config {
 	files, paths := d.logPaths(&app.Spec, pmid)
+	d.withUser(&files, app.User)
 	return supervise.Config{App: app, Files: files, Paths: paths, PidFile: d.pidPath(&app.Spec, pmid), Set: set}
 }
 

@@ -24,8 +24,6 @@ var pending = []struct {
 	{"time", func(s *api.AppSpec) bool { return s.Time }},
 	{"log_date_format", func(s *api.AppSpec) bool { return s.LogDateFormat != "" }},
 	{"log_type", func(s *api.AppSpec) bool { return s.LogType != "" }},
-	{"uid", func(s *api.AppSpec) bool { return s.UID != "" }},
-	{"gid", func(s *api.AppSpec) bool { return s.GID != "" }},
 }
 
 // Pending returns the attributes s sets that tend does not act on yet, in

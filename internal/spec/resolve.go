@@ -160,6 +160,13 @@ func (c *Resolver) resolve(s *api.AppSpec) ([]sockets.Addr, error) {
 	if strings.ContainsAny(s.Namespace, "/\\\n\r\x00") {
 		return nil, fmt.Errorf("namespace %q holds a path separator or newline: %w", s.Namespace, api.ErrInvalid)
 	}
+	if s.Umask != "" {
+		m, err := ParseUmask(s.Umask)
+		if err != nil {
+			return nil, err
+		}
+		s.Umask = FormatUmask(m)
+	}
 	resolvePaths(s)
 	if strings.Contains(s.Interpreter, "python") {
 		if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {

@@ -579,9 +579,7 @@ func (p *Proc) endRun(r *run) {
 		p.st.exitCode, p.st.exitSignal = exitOf(r.status)
 	}
 	r.release()
-	if r.cfg.PidFile != "" {
-		removeFile(r.cfg.PidFile)
-	}
+	removePidFile(r.cfg)
 }
 
 // exited reacts to the end of run r's main process. A run that something

@@ -88,8 +88,8 @@ func (p *Proc) takeOver(old, next *run) {
 	p.st.counters = Counters{}
 	p.st.status = api.StatusOnline
 	p.st.reason = ""
-	if old.cfg.PidFile != next.cfg.PidFile && old.cfg.PidFile != "" {
-		removeFile(old.cfg.PidFile)
+	if old.cfg.PidFile != next.cfg.PidFile {
+		removePidFile(old.cfg)
 	}
 	p.writePidFile(next)
 	p.emit("reload", true)

@@ -2,7 +2,6 @@ package supervise
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
 )
@@ -84,6 +84,13 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		}
 	}()
 
+	if path := cfg.PidFile; path != "" {
+		// Written once the run has a pid; a path tend would refuse then
+		// is refused now, before anything starts.
+		if err := safefile.CheckWritable(path, cfg.Files.Owner(path)); err != nil {
+			return nil, fmt.Errorf("pid file: %v", err)
+		}
+	}
 	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open log files: %v; pass writable paths with -o and -e", err)
@@ -132,6 +139,9 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 			return nil, err
 		}
 		r.notifier = n
+		if err := chownForApp(&cfg.App, n.Path()); err != nil {
+			return nil, err
+		}
 		env = sockets.NotifyEnv(env, n.Path())
 	}
 
@@ -149,6 +159,10 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		Env:   env,
 		Files: append([]*os.File{pipes[0], pipes[3], pipes[5]}, extra...),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}
+	if argv0, argv, err = p.isolation(cfg, attr.Sys, argv0, argv); err != nil {
+		closeAll(pipes[:])
+		return nil, err
 	}
 	proc, err := p.o.Reaper.Start(argv0, argv, attr, func(ws unix.WaitStatus) {
 		p.post(func() {
@@ -351,12 +365,17 @@ func (p *Proc) writePidFile(r *run) {
 	if path == "" {
 		return
 	}
-	if err := os.WriteFile(path, []byte(strconv.Itoa(r.pid)+"\n"), 0o644); err != nil {
+	if err := safefile.WriteFile(path, []byte(strconv.Itoa(r.pid)+"\n"), 0o644, r.cfg.Files.Owner(path)); err != nil {
 		p.o.Log.Warn("cannot write pid file", "app", r.cfg.App.Spec.Name, "path", path, "err", err)
 	}
 }
 
-func removeFile(path string) { _ = os.Remove(path) }
+// removePidFile removes the pid file of a run that ended.
+func removePidFile(cfg *cfgInfo) {
+	if cfg.PidFile != "" {
+		_ = safefile.Remove(cfg.PidFile, cfg.Files.Owner(cfg.PidFile))
+	}
+}
 
 // truncateFiles empties an app's log files while no run writes them.
 func truncateFiles(f logs.Files) error {
@@ -364,7 +383,7 @@ func truncateFiles(f logs.Files) error {
 		if path == "" {
 			continue
 		}
-		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := safefile.Truncate(path, f.Owner(path)); err != nil {
 			return err
 		}
 	}

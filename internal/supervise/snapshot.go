@@ -107,7 +107,7 @@ func (p *Proc) Snapshot() api.Process {
 		PMPidPath:        c.PidFile,
 		InstanceIndex:    p.o.Index,
 		Version:          c.versionOf(),
-		Username:         currentUser(),
+		Username:         c.userName(),
 		Reason:           v.reason,
 		ExitSignal:       v.exitSignal,
 	}
@@ -155,6 +155,14 @@ func jsonVersion(b []byte) string {
 		return ""
 	}
 	return pkg.Version
+}
+
+// userName is the name of the user the app runs as (PM2's username).
+func (c *cfgInfo) userName() string {
+	if u := c.App.User; u != nil {
+		return u.Name
+	}
+	return currentUser()
 }
 
 // currentUser is the name of the user the daemon runs as (the "user" column).
