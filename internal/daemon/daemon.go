@@ -176,7 +176,10 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 	d.srv = &http.Server{
 		Handler:           d.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Bodies have their own deadline (startBody); an idle keep-alive
+		// connection goes after a while.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return d
 }

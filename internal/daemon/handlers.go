@@ -13,10 +13,6 @@ import (
 	"github.com/tendpm/tend/internal/supervise"
 )
 
-// maxBody bounds request bodies; a spec with a large environment is a few
-// hundred kilobytes.
-const maxBody = 16 << 20
-
 // handlerFunc is an API handler: it writes a response or returns an error,
 // which writeError renders in one place.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -43,6 +39,7 @@ func (d *Daemon) Handler() http.Handler {
 	for pattern, h := range routes {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(api.HeaderVersion, api.Version)
+			startBody(w, r)
 			defer d.trim.touch()
 			defer func() {
 				// A bug in one handler must not take the apps down with the daemon.
@@ -78,15 +75,6 @@ func writeError(w http.ResponseWriter, err error) {
 func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(v)
-}
-
-// decode reads a JSON request body into v.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("bad request body for %s: %v: %w", r.URL.Path, err, api.ErrInvalid)
-	}
-	return nil
 }
 
 func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {

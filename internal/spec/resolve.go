@@ -49,6 +49,12 @@ func ValidateName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("app name is empty; pass --name NAME: %w", api.ErrInvalid)
+	case strings.TrimSpace(name) == "":
+		return fmt.Errorf("app name %q is blank; pass --name NAME: %w", name, api.ErrInvalid)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("app name %q begins or ends with a space; choose a name without: %w", name, api.ErrInvalid)
+	case strings.HasPrefix(name, "-"):
+		return fmt.Errorf("app name %q begins with \"-\" and would be read as a flag; choose a name that begins with a letter: %w", name, api.ErrInvalid)
 	case strings.ContainsAny(name, "/\\"):
 		return fmt.Errorf("app name %q holds a path separator; choose a name without \"/\": %w", name, api.ErrInvalid)
 	case strings.Contains(name, ".."):
