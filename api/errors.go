@@ -16,6 +16,9 @@ var (
 	ErrConflict    = errors.New("conflict")
 	ErrUnavailable = errors.New("unavailable")
 	ErrInternal    = errors.New("internal error")
+	// ErrForbidden is a request the peer may not make: a user other than
+	// the daemon's acting on an app of someone else, or stopping the daemon.
+	ErrForbidden = errors.New("forbidden")
 )
 
 // Wire codes for the error classes.
@@ -25,6 +28,7 @@ const (
 	CodeConflict    = "conflict"
 	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
+	CodeForbidden   = "forbidden"
 )
 
 // ErrorBody is the JSON body of every failed request:
@@ -52,6 +56,7 @@ var classes = []struct {
 	{ErrConflict, http.StatusConflict, CodeConflict},
 	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{ErrInternal, http.StatusInternalServerError, CodeInternal},
+	{ErrForbidden, http.StatusForbidden, CodeForbidden},
 }
 
 // StatusOf returns the HTTP status and wire code of err's class; an error

@@ -3,10 +3,12 @@ package integration
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,48 +26,19 @@ type testUser struct {
 	home     string
 }
 
-// newTestUser creates a user with its own group. It needs root and
-// useradd: without them the test is skipped, except in CI, where they are
-// required.
-func newTestUser(t *testing.T) *testUser {
+// newTestUser creates a user with its own group, also a member of
+// groups. It needs root and useradd: without them the test is skipped,
+// except in CI, where they are required.
+func newTestUser(t *testing.T, groups ...string) *testUser {
 	t.Helper()
-	need := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (CI runs these tests as root with useradd installed)", why)
-		}
-		t.Skip(why)
+	needRootTools(t, "useradd")
+	name := testName("tendu")
+	args := []string{"-M", "-U", "-s", "/bin/sh"} // -M: no home made; HOME is still /home/<name>
+	if len(groups) > 0 {
+		args = append(args, "-G", strings.Join(groups, ","))
 	}
-	if os.Geteuid() != 0 {
-		need("needs root to create a user")
-	}
-	if _, err := exec.LookPath("useradd"); err != nil {
-		need("needs useradd to create a user")
-	}
-	var b [4]byte
-	rand.Read(b[:])
-	name := "tendt" + hex.EncodeToString(b[:])
-	var out []byte
-	var err error
-	for try := 0; try < 50; try++ {
-		// -M: no home directory is made; HOME is still /home/<name>.
-		out, err = exec.Command("useradd", "-M", "-U", "-s", "/bin/sh", name).CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "lock") {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // another test holds /etc/passwd
-	}
-	if err != nil {
-		t.Fatalf("useradd %s: %v\n%s", name, err, out)
-	}
-	t.Cleanup(func() {
-		for try := 0; try < 50; try++ {
-			out, err := exec.Command("userdel", name).CombinedOutput()
-			if err == nil || !strings.Contains(string(out), "lock") {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
+	admin(t, "useradd", append(args, name)...)
+	t.Cleanup(func() { admin(t, "userdel", name) })
 	u, err := user.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +46,103 @@ func newTestUser(t *testing.T) *testUser {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &testUser{name: name, uid: uid, gid: gid, home: u.HomeDir}
+}
+
+// newTestGroup creates a group (removed at cleanup) and returns its name.
+func newTestGroup(t *testing.T) string {
+	t.Helper()
+	needRootTools(t, "groupadd")
+	name := testName("tendg")
+	admin(t, "groupadd", name)
+	t.Cleanup(func() { admin(t, "groupdel", name) })
+	return name
+}
+
+func needRootTools(t *testing.T, tool string) {
+	t.Helper()
+	need := func(why string) {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s (CI runs these tests as root with %s installed)", why, tool)
+		}
+		t.Skip(why)
+	}
+	if os.Geteuid() != 0 {
+		need("needs root to create users and groups")
+	}
+	if _, err := exec.LookPath(tool); err != nil {
+		need("needs " + tool)
+	}
+}
+
+func testName(prefix string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// admin runs a user or group administration command, retrying while
+// another test holds the lock on /etc/passwd or /etc/group.
+func admin(t *testing.T, cmd string, args ...string) {
+	var out []byte
+	var err error
+	for try := 0; try < 100; try++ {
+		out, err = exec.Command(cmd, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "lock") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("%s %s: %v\n%s", cmd, strings.Join(args, " "), err, out)
+	}
+}
+
+// runAs runs tend as user u against the harness's daemon.
+func (h *harness) runAs(u *testUser, args ...string) result {
+	h.t.Helper()
+	openToAll(h.t, filepath.Dir(tendBin)) // MkdirTemp made it 0700
+	cmd := exec.Command(tendBin, args...)
+	cmd.Dir, cmd.Env = h.dir, h.env
+	// As a login would: with the user's supplementary groups.
+	var groups []uint32
+	if lu, err := user.LookupId(strconv.Itoa(u.uid)); err == nil {
+		ids, _ := lu.GroupIds()
+		for _, id := range ids {
+			g, _ := strconv.Atoi(id)
+			groups = append(groups, uint32(g))
+		}
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: groups}}
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		h.t.Fatalf("run tend %v as %s: %v", args, u.name, err)
+	}
+	return r
+}
+
+// okAs is runAs that fails the test unless tend succeeds.
+func (h *harness) okAs(u *testUser, args ...string) string {
+	h.t.Helper()
+	r := h.runAs(u, args...)
+	if r.code != 0 {
+		h.t.Fatalf("tend %s as %s: %s", strings.Join(args, " "), u.name, r)
+	}
+	return r.stdout
+}
+
+// failAs is runAs that fails the test unless tend fails with an error
+// containing want.
+func (h *harness) failAs(u *testUser, want string, args ...string) {
+	h.t.Helper()
+	r := h.runAs(u, args...)
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		h.t.Fatalf("tend %s as %s: want an error containing %q, got %s", strings.Join(args, " "), u.name, want, r)
+	}
 }
 
 // openToAll lets every user through dir and the directories above it up
@@ -173,4 +243,57 @@ func umaskOf(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestSharedDaemonScopesUsers: a root daemon that lets a group in
+// (--socket-group) shows each member only the apps that run as them,
+// starts their apps as them, and lets them act on nothing else: not
+// another user's app, not root's, not the daemon; root sees everything.
+func TestSharedDaemonScopesUsers(t *testing.T) {
+	t.Parallel()
+	g := newTestGroup(t)
+	a, b := newTestUser(t, g), newTestUser(t, g)
+	h := newHarness(t)
+	openToAll(t, h.dir)
+	openToAll(t, filepath.Dir(h.home))
+	script := h.writeScript("whoami.sh", whoami)
+	if r := h.runEnv([]string{"TEND_SOCKET_GROUP=" + g}, "start", script, "--name", "root-app"); r.code != 0 {
+		t.Fatal(r)
+	}
+	h.okAs(a, "start", script, "--name", "a-app")
+	h.okAs(b, "start", script, "--name", "b-app")
+	if out := h.waitLog("a-app", "umask=", 10*time.Second); !strings.Contains(out, "uid="+strconv.Itoa(a.uid)+" ") {
+		t.Errorf("a's app does not run as a:\n%s", out)
+	}
+
+	names := func(jlist string) []string {
+		var ps []api.Process
+		if err := json.Unmarshal([]byte(jlist), &ps); err != nil {
+			t.Fatalf("%v: %s", err, jlist)
+		}
+		var n []string
+		for _, p := range ps {
+			n = append(n, p.Name)
+		}
+		return n
+	}
+	if got := names(h.okAs(a, "jlist")); !slices.Equal(got, []string{"a-app"}) {
+		t.Errorf("a sees %v, want only a-app", got)
+	}
+	if got := names(h.ok("jlist")); len(got) != 3 {
+		t.Errorf("root sees %v, want all three", got)
+	}
+	h.failAs(a, `app "b-app" not found`, "stop", "b-app")
+	h.failAs(a, `app "root-app" not found`, "restart", "root-app")
+	h.failAs(a, `app "b-app" not found`, "logs", "b-app", "--nostream")
+	h.failAs(a, "may start apps only as yourself", "start", script, "--name", "escalate", "--uid", "root")
+	h.failAs(a, "may start apps only as yourself", "start", script, "--name", "other", "--uid", b.name)
+	h.failAs(a, "belongs to another user", "start", script, "--name", "b-app")
+	h.failAs(a, "only root", "kill")
+	h.okAs(a, "stop", "all")
+	for name, want := range map[string]string{"a-app": api.StatusStopped, "b-app": api.StatusOnline, "root-app": api.StatusOnline} {
+		if st := h.proc(name).Env.Status; st != want {
+			t.Errorf("after a's stop all, %s is %s, want %s", name, st, want)
+		}
+	}
 }

@@ -18,15 +18,21 @@ import (
 // act applies an ActionRequest to the processes its selectors match and
 // returns them. obs, if not nil, hears which processes the action acts on
 // once it has checked the request, then of each one as the action
-// finishes with it.
-func (d *Daemon) act(req api.ActionRequest, obs observer) ([]*supervise.Proc, error) {
+// finishes with it. It acts only on what sc sees.
+func (d *Daemon) act(sc scope, req api.ActionRequest, obs observer) ([]*supervise.Proc, error) {
 	if req.UpdateEnv && req.Env == nil {
 		return nil, fmt.Errorf("update_env without env; send the environment to apply: %w", api.ErrInvalid)
 	}
 	if len(req.Apps) > 0 && req.Action != api.ActionRestart && req.Action != api.ActionReload {
 		return nil, fmt.Errorf("new specs (apps) apply to restart and reload, not to %s: %w", req.Action, api.ErrInvalid)
 	}
-	procs, err := d.reg.selectProcs(req.Selectors, req.Cwd)
+	for name, s := range req.Apps {
+		if err := sc.claim(&s); err != nil {
+			return nil, err
+		}
+		req.Apps[name] = s
+	}
+	procs, err := d.reg.selectProcs(sc, req.Selectors, req.Cwd)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +182,11 @@ func byApp(procs []*supervise.Proc) (names []string, groups map[string][]*superv
 
 // scale sets the number of instances of app name: "N", "+N" or "-N" (see
 // api.ScaleRequest). It returns the app's instances after the change.
-func (d *Daemon) scale(name, instances string) ([]*supervise.Proc, error) {
+func (d *Daemon) scale(sc scope, name, instances string) ([]*supervise.Proc, error) {
 	unlock := d.reg.lock(name)
 	defer unlock()
 	ps := d.reg.instances(name)
-	if len(ps) == 0 {
+	if len(ps) == 0 || !sc.sees(ps[0]) {
 		return nil, fmt.Errorf("app %q not found; run \"tend ls\" to see managed apps: %w", name, api.ErrNotFound)
 	}
 	target, err := scaleTarget(instances, len(ps))
@@ -218,18 +224,18 @@ func scaleTarget(arg string, current int) (int, error) {
 }
 
 // signal sends sig to the main process of every process sels select.
-func (d *Daemon) signal(sels []string, cwd string, sig syscall.Signal) ([]*supervise.Proc, error) {
-	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.Signal(sig) })
+func (d *Daemon) signal(sc scope, sels []string, cwd string, sig syscall.Signal) ([]*supervise.Proc, error) {
+	return d.actOn(sc, sels, cwd, func(p *supervise.Proc) error { return p.Signal(sig) })
 }
 
 // writeStdin writes line to the stdin of every process sels select.
-func (d *Daemon) writeStdin(sels []string, cwd, line string) ([]*supervise.Proc, error) {
-	return d.actOn(sels, cwd, func(p *supervise.Proc) error { return p.WriteStdin(line) })
+func (d *Daemon) writeStdin(sc scope, sels []string, cwd, line string) ([]*supervise.Proc, error) {
+	return d.actOn(sc, sels, cwd, func(p *supervise.Proc) error { return p.WriteStdin(line) })
 }
 
 // sendData sends data over the IPC channel of every process sels select,
 // in the packet PM2's sendDataToProcessId delivers.
-func (d *Daemon) sendData(sels []string, cwd, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
+func (d *Daemon) sendData(sc scope, sels []string, cwd, topic string, data json.RawMessage) ([]*supervise.Proc, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("no data to send; give a JSON value or a string: %w", api.ErrInvalid)
 	}
@@ -242,14 +248,14 @@ func (d *Daemon) sendData(sels []string, cwd, topic string, data json.RawMessage
 		Data  json.RawMessage `json:"data"`
 		ID    int             `json:"id"`
 	}
-	return d.actOn(sels, cwd, func(p *supervise.Proc) error {
+	return d.actOn(sc, sels, cwd, func(p *supervise.Proc) error {
 		return p.SendMessage(packet{"process:msg", topic, data, p.PMID()})
 	})
 }
 
 // actOn runs do on every process sels select, at once, and returns them.
-func (d *Daemon) actOn(sels []string, cwd string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
-	procs, err := d.reg.selectProcs(sels, cwd)
+func (d *Daemon) actOn(sc scope, sels []string, cwd string, do func(*supervise.Proc) error) ([]*supervise.Proc, error) {
+	procs, err := d.reg.selectProcs(sc, sels, cwd)
 	if err != nil {
 		return nil, err
 	}

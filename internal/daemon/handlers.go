@@ -87,10 +87,11 @@ func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
-	procs := d.reg.all()
+	sc := requestScope(r)
+	procs := sc.filter(d.reg.all())
 	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
 		var err error
-		if procs, err = d.reg.selectProcs(sels, r.URL.Query().Get("cwd")); err != nil {
+		if procs, err = d.reg.selectProcs(sc, sels, r.URL.Query().Get("cwd")); err != nil {
 			return err
 		}
 	}
@@ -110,7 +111,7 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, restarted, err := d.start(req)
+	procs, restarted, err := d.start(requestScope(r), req)
 	if err != nil {
 		return err
 	}
@@ -123,9 +124,9 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Progress {
-		return d.actStreaming(w, req)
+		return d.actStreaming(w, r, req)
 	}
-	procs, err := d.act(req, nil)
+	procs, err := d.act(requestScope(r), req, nil)
 	if err != nil {
 		return err
 	}
@@ -134,9 +135,9 @@ func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
 
 // actStreaming answers an action with Progress: a stream of its steps
 // once the selectors have matched (before that, errors are plain).
-func (d *Daemon) actStreaming(w http.ResponseWriter, req api.ActionRequest) error {
+func (d *Daemon) actStreaming(w http.ResponseWriter, r *http.Request, req api.ActionRequest) error {
 	s := newProgressStream(w)
-	procs, err := d.act(req, s)
+	procs, err := d.act(requestScope(r), req, s)
 	if !s.begun {
 		return err
 	}
@@ -149,7 +150,7 @@ func (d *Daemon) handleScale(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.scale(req.Name, req.Instances)
+	procs, err := d.scale(requestScope(r), req.Name, req.Instances)
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,7 @@ func (d *Daemon) handleSignal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	procs, err := d.signal(req.Selectors, req.Cwd, sig)
+	procs, err := d.signal(requestScope(r), req.Selectors, req.Cwd, sig)
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func (d *Daemon) handleSendData(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.sendData(req.Selectors, req.Cwd, req.Topic, req.Data)
+	procs, err := d.sendData(requestScope(r), req.Selectors, req.Cwd, req.Topic, req.Data)
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, err := d.writeStdin(req.Selectors, req.Cwd, req.Line)
+	procs, err := d.writeStdin(requestScope(r), req.Selectors, req.Cwd, req.Line)
 	if err != nil {
 		return err
 	}
@@ -197,6 +198,9 @@ func (d *Daemon) handleStdin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
+	if err := requestScope(r).mayKill(); err != nil {
+		return err
+	}
 	n := d.stopAll()
 	err := writeJSON(w, api.KillResponse{Stopped: n})
 	d.shutdown()

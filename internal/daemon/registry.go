@@ -139,6 +139,18 @@ func (r *registry) all() []*supervise.Proc {
 	return ps
 }
 
+// sees reports whether sc sees process pmid (a process gone is seen by
+// admins only: its events still name it).
+func (r *registry) sees(sc scope, pmid int) bool {
+	if sc.all {
+		return true
+	}
+	r.mu.Lock()
+	in := r.procs[pmid]
+	r.mu.Unlock()
+	return in != nil && sc.sees(in.p)
+}
+
 // instances returns the processes of app name in pm_id order.
 func (r *registry) instances(name string) []*supervise.Proc {
 	r.mu.Lock()

@@ -16,12 +16,13 @@ import (
 // (relative ones against cwd, the caller's directory). Every selector must
 // match something, or nothing is selected and the error names the one that
 // did not; "all" on an empty table selects nothing. The processes come in
-// pm_id order.
-func (r *registry) selectProcs(sels []string, cwd string) ([]*supervise.Proc, error) {
+// pm_id order. Only the processes sc sees are candidates: for a user who
+// sees only their own apps, another user's app does not exist.
+func (r *registry) selectProcs(sc scope, sels []string, cwd string) ([]*supervise.Proc, error) {
 	if len(sels) == 0 {
 		return nil, fmt.Errorf("no app given; name an app, an id, a namespace, a script or all: %w", api.ErrInvalid)
 	}
-	all := r.all()
+	all := sc.filter(r.all())
 	picked := map[int]bool{}
 	for _, sel := range sels {
 		matched := match(all, sel, cwd, picked)

@@ -14,8 +14,9 @@ import (
 // start applies a StartRequest (PM2's smart start) and returns the
 // processes started or restarted, in pm_id order, and the names of the
 // apps that existed. Every spec is checked before anything starts, so a
-// bad one leaves the table as it was.
-func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restarted []string, err error) {
+// bad one leaves the table as it was. Apps of a user who sees only their
+// own (sc) run as that user, and names of other users' apps are taken.
+func (d *Daemon) start(sc scope, req api.StartRequest) (touched []*supervise.Proc, restarted []string, err error) {
 	if len(req.Apps) == 0 {
 		return nil, nil, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
 	}
@@ -23,6 +24,9 @@ func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restart
 	names := make([]string, len(req.Apps))
 	var r spec.Resolver
 	for i, s := range req.Apps {
+		if err := sc.claim(&s); err != nil {
+			return nil, nil, err
+		}
 		app, err := r.Prepare(s)
 		if err != nil {
 			return nil, nil, err
@@ -47,6 +51,9 @@ func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restart
 	for i, app := range apps {
 		s := &app.Spec
 		ps := d.reg.instances(s.Name)
+		if len(ps) > 0 && !sc.sees(ps[0]) {
+			return nil, nil, fmt.Errorf("app %q exists and belongs to another user; choose another --name: %w", s.Name, api.ErrConflict)
+		}
 		if len(ps) == 0 || req.Update {
 			existing[i] = ps
 			continue

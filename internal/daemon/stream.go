@@ -39,13 +39,14 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("stream %q is unknown; use out or err: %w", q.Get("stream"), api.ErrInvalid)
 	}
 	sels := q["sel"]
+	sc := requestScope(r)
 	everything := len(sels) == 0 || slices.Contains(sels, "all")
 	var procs []*supervise.Proc
 	if everything {
-		procs = d.reg.all()
+		procs = sc.filter(d.reg.all())
 	} else {
 		var err error
-		if procs, err = d.reg.selectProcs(sels, q.Get("cwd")); err != nil {
+		if procs, err = d.reg.selectProcs(sc, sels, q.Get("cwd")); err != nil {
 			return err
 		}
 	}
@@ -57,7 +58,7 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range procs {
 			ids[p.PMID()] = true
 		}
-		f = d.hub.Follow(func(pmid int) bool { return everything || ids[pmid] }, streams...)
+		f = d.hub.Follow(func(pmid int) bool { return ids[pmid] || everything && d.reg.sees(sc, pmid) }, streams...)
 		defer f.Close()
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -112,7 +113,7 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 				continue
 			}
 			done[st.path] = true
-			lines, err := logs.Tail(st.path, n)
+			lines, err := logs.TailAs(st.path, n, p.FileOwner(st.path))
 			if err != nil {
 				continue // not written yet, or unreadable: nothing to show
 			}
@@ -128,6 +129,7 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 
 // handleEvents streams process events as NDJSON until the client leaves.
 func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) error {
+	sc := requestScope(r)
 	c := d.bus.subscribe()
 	defer d.bus.unsubscribe(c)
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -139,6 +141,9 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	for {
 		select {
 		case ev := <-c:
+			if !sc.all && !d.reg.sees(sc, ev.PMID) {
+				continue
+			}
 			if enc.Encode(ev) != nil || rc.Flush() != nil {
 				return nil
 			}

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/safefile"
 )
 
 // tailChunk is how much Tail reads at a time, going backwards.
@@ -21,10 +22,18 @@ const tailChunk = 64 << 10
 // its cost does not depend on the file's size. A line longer than MaxLine is
 // returned cut to its first MaxLine bytes.
 func Tail(path string, n int) ([]string, error) {
+	return TailAs(path, n, safefile.Owner{})
+}
+
+// TailAs is Tail with the file opened for owner (package safefile): an
+// app's own paths with its user's permissions, and never through a
+// planted link, so that asking for an app's logs cannot make the daemon
+// read a file its user could not.
+func TailAs(path string, n int, owner safefile.Owner) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	f, err := os.Open(path)
+	f, err := safefile.OpenFile(path, os.O_RDONLY, 0, owner)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("log file %q does not exist: %w", path, api.ErrNotFound)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
 )
@@ -68,6 +69,13 @@ func (p *Proc) Set() *sockets.Set { return p.view.Load().cfg.Set }
 
 // Name is the app's name.
 func (p *Proc) Name() string { return p.view.Load().cfg.App.Spec.Name }
+
+// FileOwner is whose file path (one of the process's log or pid files) is,
+// for package safefile.
+func (p *Proc) FileOwner(path string) safefile.Owner {
+	c := p.view.Load().cfg
+	return c.Files.Owner(path)
+}
 
 // Namespace is the app's namespace.
 func (p *Proc) Namespace() string { return p.view.Load().cfg.App.Spec.Namespace }
