@@ -11,6 +11,7 @@ for target in \
 	./internal/config:FuzzEcosystemJSON \
 	./internal/config:FuzzEcosystemYAML \
 	./internal/config:FuzzEcosystemJS \
+	./internal/config:FuzzDotenv \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \

@@ -91,6 +91,12 @@ type AppSpec struct {
 	UID string `json:"uid,omitempty"`
 	GID string `json:"gid,omitempty"`
 
+	// SecretEnv adds names or globs ("DATABASE_URL", "*_DSN", any case)
+	// to the variables whose values tend shows as "[redacted]": by default
+	// those whose names contain TOKEN, SECRET, PASSWORD, PASSWD, KEY or
+	// CREDENTIAL. The app gets them all as they are.
+	SecretEnv []string `json:"secret_env,omitempty"`
+
 	// Umask is the app's file mode creation mask, four octal digits
 	// ("0022"). The CLI sends its own unless told otherwise; "" is the
 	// daemon's.

@@ -209,6 +209,27 @@ func (c *Client) Processes(ctx context.Context, selectors ...string) ([]api.Proc
 	return c.processes(ctx, selectQuery(selectors))
 }
 
+// ShowSecrets makes the process listings made with ctx (Processes,
+// ProcessesJSON) show the values of secret variables, which the daemon
+// otherwise shows as "[redacted]" (see spec.IsSecret). A user who sees only
+// their own apps sees only their own secrets.
+func ShowSecrets(ctx context.Context) context.Context {
+	return context.WithValue(ctx, secretsKey{}, true)
+}
+
+type secretsKey struct{}
+
+// secretsQuery adds to q what ctx asks about secrets.
+func secretsQuery(ctx context.Context, q url.Values) url.Values {
+	if show, _ := ctx.Value(secretsKey{}).(bool); show {
+		if q == nil {
+			q = url.Values{}
+		}
+		q.Set("secrets", "1")
+	}
+	return q
+}
+
 // Summaries is Processes without each app's environment: a tenth of the
 // size, for listings that do not show it.
 func (c *Client) Summaries(ctx context.Context, selectors ...string) ([]api.Process, error) {
@@ -240,7 +261,7 @@ func workDir(cwd string) string {
 func (c *Client) processes(ctx context.Context, q url.Values) ([]api.Process, error) {
 	var out []api.Process
 	m, p := split(api.RouteProcesses)
-	resp, err := c.do(ctx, m, p, q, nil)
+	resp, err := c.do(ctx, m, p, secretsQuery(ctx, q), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +275,7 @@ func (c *Client) processes(ctx context.Context, q url.Values) ([]api.Process, er
 // ProcessesJSON is the jlist array exactly as the daemon encoded it.
 func (c *Client) ProcessesJSON(ctx context.Context) ([]byte, error) {
 	m, p := split(api.RouteProcesses)
-	resp, err := c.do(ctx, m, p, nil, nil)
+	resp, err := c.do(ctx, m, p, secretsQuery(ctx, nil), nil)
 	if err != nil {
 		return nil, err
 	}

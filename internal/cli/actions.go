@@ -150,6 +150,9 @@ func actionRun(opts *ActionOptions) error {
 	if opts.UpdateEnv {
 		req.UpdateEnv, req.Env = true, environ()
 	}
+	if err := envFilesForAction(opts.Overlay, &req); err != nil {
+		return err
+	}
 	var names []string // of the apps given a new spec, in pm_id order
 	if len(opts.Overlay) > 0 || opts.ToggleWatch {
 		var err error

@@ -22,6 +22,8 @@ type fileFlags struct {
 	only   string // comma-separated; a string flag, as pflag's slice flags cost a 4 KB buffer each to create
 	env    string
 	dryRun bool
+	// showSecrets prints secrets' values in --dry-run's output.
+	showSecrets bool
 }
 
 // onlyList is --only as a list of names.
@@ -41,6 +43,7 @@ func (ff *fileFlags) register(fs *pflag.FlagSet, dryRun bool) {
 	fs.StringVar(&ff.env, "env", "", "with an ecosystem file, apply each app's env_<name> (--env production)")
 	if dryRun {
 		fs.BoolVar(&ff.dryRun, "dry-run", false, "start nothing; print the resolved apps as JSON")
+		showSecretsFlag(fs, &ff.showSecrets)
 	}
 }
 
@@ -120,7 +123,7 @@ func startFile(opts *StartOptions) error {
 		withShellUmask(&file.Apps[i])
 	}
 	if opts.DryRun {
-		return printApps(opts.IO, file.Apps)
+		return printApps(opts.IO, redactSpecs(file.Apps, opts.ShowSecrets))
 	}
 	return applyFile(opts, file)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/client"
 )
@@ -17,7 +18,8 @@ type EnvOptions struct {
 	Client  func() *client.Client
 	Context context.Context
 
-	Selector string
+	Selector    string
+	ShowSecrets bool
 }
 
 // NewCmdEnv builds env; runF, if not nil, runs instead of envRun.
@@ -26,7 +28,7 @@ func NewCmdEnv(f *Factory, runF func(*EnvOptions) error) *cobra.Command {
 		runF = envRun
 	}
 	opts := &EnvOptions{IO: f.IOStreams, Client: f.Client}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Annotations: dataAnnotation,
 		Use:         "env <id>",
 		Short:       "Print the environment an app runs with",
@@ -37,10 +39,12 @@ func NewCmdEnv(f *Factory, runF func(*EnvOptions) error) *cobra.Command {
 			return runF(opts)
 		},
 	}
+	f.lazyFlags(cmd, func(fs *pflag.FlagSet) { showSecretsFlag(fs, &opts.ShowSecrets) })
+	return cmd
 }
 
 func envRun(opts *EnvOptions) error {
-	procs, err := opts.Client().Processes(opts.Context, opts.Selector)
+	procs, err := opts.Client().Processes(withSecrets(opts.Context, opts.ShowSecrets), opts.Selector)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"fmt"
+	"maps"
+	"path/filepath"
+
 	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
@@ -40,4 +44,31 @@ func withShellUmask(s *api.AppSpec) {
 	if s.Umask == "" {
 		s.Umask = spec.FormatUmask(spec.ProcessUmask())
 	}
+}
+
+// envFilesForAction applies --env-file on restart and reload, where the
+// daemon keeps each app's environment unless -a/--update-env replaces it:
+// with -a the files' variables go over this shell's; without, the flag
+// would do nothing, so it is refused. It takes env_file out of ov.
+func envFilesForAction(ov config.Overlay, req *api.ActionRequest) error {
+	v, ok := ov["env_file"]
+	if !ok {
+		return nil
+	}
+	delete(ov, "env_file")
+	if !req.UpdateEnv {
+		return fmt.Errorf("--env-file on %s needs --update-env (-a): the app keeps its environment otherwise: %w", req.Action, api.ErrInvalid)
+	}
+	for _, f := range v.([]string) {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return err
+		}
+		env, err := config.ReadEnvFile(abs)
+		if err != nil {
+			return err
+		}
+		maps.Copy(req.Env, env)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
@@ -20,6 +21,8 @@ type JlistOptions struct {
 	// Pretty is prettylist: the same list as Node's util.inspect shows it,
 	// as PM2's prettylist does.
 	Pretty bool
+	// ShowSecrets shows secret variables' values instead of [redacted].
+	ShowSecrets bool
 }
 
 // NewCmdJlist builds jlist; runF, if not nil, runs instead of jlistRun.
@@ -38,7 +41,7 @@ func newJlistCmd(f *Factory, runF func(*JlistOptions) error, use, short string, 
 		runF = jlistRun
 	}
 	opts := &JlistOptions{IO: f.IOStreams, Client: f.Client, Pretty: pretty}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Annotations: dataAnnotation,
 		Use:         use,
 		Short:       short,
@@ -48,10 +51,12 @@ func newJlistCmd(f *Factory, runF func(*JlistOptions) error, use, short string, 
 			return runF(opts)
 		},
 	}
+	f.lazyFlags(cmd, func(fs *pflag.FlagSet) { showSecretsFlag(fs, &opts.ShowSecrets) })
+	return cmd
 }
 
 func jlistRun(opts *JlistOptions) error {
-	b, err := opts.Client().ProcessesJSON(opts.Context)
+	b, err := opts.Client().ProcessesJSON(withSecrets(opts.Context, opts.ShowSecrets))
 	if err != nil {
 		return err
 	}

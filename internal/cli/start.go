@@ -44,8 +44,9 @@ type StartOptions struct {
 	// Verb says what applying File does to apps that run: verbStart and
 	// api.ActionRestart restart them, api.ActionReload reloads them.
 	Verb string
-	// DryRun prints the resolved apps as JSON and starts nothing.
-	DryRun bool
+	// DryRun prints the resolved apps as JSON and starts nothing;
+	// ShowSecrets shows secrets' values in it.
+	DryRun, ShowSecrets bool
 	// UpdateEnv (-a) gives restarted apps this shell's environment.
 	UpdateEnv bool
 	// Overlay is the start flags the user gave, keyed by PM2 attribute.
@@ -99,6 +100,7 @@ func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
 			cf.overlay(cmd.Flags(), opts.Overlay)
 			opts.Context = cmd.Context()
 			opts.DryRun, opts.UpdateEnv, opts.Attach = ff.dryRun, sf.updateEnv, cf.attach
+			opts.ShowSecrets = ff.showSecrets
 			return runF(opts)
 		},
 	}
@@ -121,7 +123,7 @@ func startRun(opts *StartOptions) error {
 		if err != nil {
 			return err
 		}
-		return printApps(opts.IO, specs)
+		return printApps(opts.IO, redactSpecs(specs, opts.ShowSecrets))
 	}
 	c := opts.Client()
 	apps, scripts, err := opts.splitTargets(c)

@@ -43,6 +43,7 @@ func NewCmdStartOr(f *Factory, name, verb string, runF func(*StartOptions) error
 			opts.Context = cmd.Context()
 			opts.File, opts.Only, opts.Env = path, ff.onlyList(), ff.env
 			opts.DryRun, opts.UpdateEnv, opts.Attach = ff.dryRun, sf.updateEnv, cf.attach
+			opts.ShowSecrets = ff.showSecrets
 			return runF(opts)
 		},
 	}

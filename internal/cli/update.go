@@ -41,7 +41,8 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 
 func updateRun(opts *UpdateOptions) error {
 	c := opts.Client()
-	procs, err := c.Processes(opts.Context)
+	// With their secrets: the apps start again with the environment they had.
+	procs, err := c.Processes(client.ShowSecrets(opts.Context))
 	if err != nil {
 		return err
 	}

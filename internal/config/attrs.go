@@ -104,6 +104,11 @@ var attrTable = []attrSpec{
 		a.envFiles = l
 		return err
 	}},
+	{name: "secret_env", decode: func(a *appBuild, v *node) error {
+		l, err := a.strList(v, false)
+		a.spec.SecretEnv = l
+		return err
+	}},
 	{name: "umask", decode: func(a *appBuild, v *node) error {
 		if v.kind != kString {
 			return a.typeErr(v, "octal digits in a string, like \"0022\" (a number is ambiguous: 022 is 18 in JavaScript)")

@@ -190,7 +190,10 @@ func (d *decoder) readApp(i int, obj *node) (*appBuild, error) {
 	given := map[*attrSpec]string{} // attribute -> the spelling used
 	for idx := range obj.obj {
 		m := &obj.obj[idx]
-		if strings.HasPrefix(m.key, "env_") {
+		// env_file is tend's dotenv file (a path or a list of paths); as an
+		// object it stays what PM2 makes of it, the env of --env file.
+		envFile := m.key == "env_file" && m.val.kind != kObject && !m.val.isNullish()
+		if strings.HasPrefix(m.key, "env_") && !envFile {
 			if m.val.isNullish() {
 				continue
 			}

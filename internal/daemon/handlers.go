@@ -102,6 +102,12 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 		sampler = d.answerSampler
 	}
 	list := d.snapshots(procs, sampler, r.URL.Query().Get("env") != "0")
+	if r.URL.Query().Get("secrets") != "1" {
+		for i := range list {
+			e := &list[i].Env
+			e.Env = spec.RedactEnv(e.Env, e.SecretEnv)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	return api.EncodeProcesses(w, list)
 }
