@@ -67,6 +67,10 @@ type ProcessEnv struct {
 	Reason string `json:"tend_reason,omitempty"`
 	// ExitSignal names the signal that ended the last run, if any.
 	ExitSignal string `json:"tend_exit_signal,omitempty"`
+	// ExitReason says why the last run ended when tend knows more than
+	// its exit status: "out of memory: the kernel killed it at its memory
+	// limit (64 MiB)".
+	ExitReason string `json:"tend_exit_reason,omitempty"`
 	// Restarts planned at (ms since epoch) while "waiting restart".
 	RestartAt int64 `json:"tend_restart_at,omitempty"`
 	// Watching is true while a file watcher restarts the app on changes

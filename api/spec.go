@@ -97,6 +97,9 @@ type AppSpec struct {
 	// CREDENTIAL. The app gets them all as they are.
 	SecretEnv []string `json:"secret_env,omitempty"`
 
+	// Limits are the app's resource limits (tend's; PM2 has none).
+	Limits *Limits `json:"limits,omitempty"`
+
 	// Umask is the app's file mode creation mask, four octal digits
 	// ("0022"). The CLI sends its own unless told otherwise; "" is the
 	// daemon's.
@@ -116,6 +119,31 @@ type AppSpec struct {
 	// attribute: it lets the CLI tell which running apps a file no longer
 	// declares (they are left alone and named in a notice).
 	ConfigFile string `json:"tend_config_file,omitempty"`
+}
+
+// Limits are an app's resource limits, systemd's in PM2's shape. NoFile,
+// NProc and Core are rlimits of the app's process (inherited by what it
+// starts); Memory, CPU and Tasks hold for its whole process tree and need
+// a cgroup (the daemon refuses them where it cannot make one). Zero means
+// no limit, except for Core (nil: none set; 0: no core files).
+type Limits struct {
+	// NoFile is the number of open files (RLIMIT_NOFILE, soft and hard).
+	NoFile int64 `json:"nofile,omitempty"`
+	// NProc is the number of processes of the app's user (RLIMIT_NPROC);
+	// -1 is unlimited.
+	NProc int64 `json:"nproc,omitempty"`
+	// Core is the largest core file in bytes (RLIMIT_CORE); -1 unlimited.
+	Core *int64 `json:"core,omitempty"`
+	// Memory is the memory of the whole tree in bytes (cgroup memory.max):
+	// beyond it the kernel's OOM killer ends the app, and the restart
+	// policy restarts it.
+	Memory int64 `json:"memory,omitempty"`
+	// CPU is the CPU time of the whole tree in percent of one CPU (cgroup
+	// cpu.max): 50 is half a CPU, 200 two CPUs.
+	CPU int64 `json:"cpu,omitempty"`
+	// Tasks is the number of processes and threads of the whole tree
+	// (cgroup pids.max).
+	Tasks int64 `json:"tasks,omitempty"`
 }
 
 // ReadySpec is an optional readiness probe: the instance is ready when an

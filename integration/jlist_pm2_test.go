@@ -34,6 +34,7 @@ var tendExtra = map[string]string{
 	"exit_code":          "the last exit code, from the start (PM2 adds it after the first exit)",
 	"prev_restart_delay": "the last restart delay, from the start (PM2 adds it with exp_backoff_restart_delay)",
 	"tend_instance":      "the instance index under a fixed name (NODE_APP_INSTANCE is there too)",
+	"umask":              "the umask the app starts with: the CLI's (PM2 gives every app the daemon's)",
 }
 
 // pm2ValueDiffers are the keys whose values differ from PM2's on purpose.

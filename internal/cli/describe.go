@@ -126,10 +126,14 @@ func describe(ios *IOStreams, p api.Process, now time.Time) {
 }
 
 func exitText(e api.ProcessEnv) string {
+	text := strconv.Itoa(e.ExitCode)
 	if e.ExitSignal != "" {
-		return "killed by " + e.ExitSignal
+		text = "killed by " + e.ExitSignal
 	}
-	return strconv.Itoa(e.ExitCode)
+	if e.ExitReason != "" {
+		text += " (" + e.ExitReason + ")"
+	}
+	return text
 }
 
 func deref(p *int) int {

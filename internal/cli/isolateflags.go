@@ -17,6 +17,7 @@ import (
 type isolationFlags struct {
 	uid, gid, umask string
 	envFiles        []string
+	limits          []string
 }
 
 func (o *isolationFlags) register(fs *pflag.FlagSet) {
@@ -25,13 +26,14 @@ func (o *isolationFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.gid, "gid", "", "group the app runs as (default: the user's)")
 	fs.StringVar(&o.umask, "umask", "", "the app's umask in octal (default: this shell's)")
 	fs.StringArrayVar(&o.envFiles, "env-file", nil, "read variables from a dotenv file (NAME=value lines); repeatable")
+	fs.StringArrayVar(&o.limits, "limit", nil, "a resource limit, KEY=VALUE: nofile=4096, nproc=512, core=0, memory=256M, cpu=50%, tasks=100; repeatable")
 }
 
 func (o *isolationFlags) overlay(flags *pflag.FlagSet, ov config.Overlay) {
 	for _, f := range []struct {
 		flag, key string
 		val       any
-	}{{"uid", "uid", o.uid}, {"user", "uid", o.uid}, {"gid", "gid", o.gid}, {"umask", "umask", o.umask}, {"env-file", "env_file", o.envFiles}} {
+	}{{"uid", "uid", o.uid}, {"user", "uid", o.uid}, {"gid", "gid", o.gid}, {"umask", "umask", o.umask}, {"env-file", "env_file", o.envFiles}, {"limit", "limits", o.limits}} {
 		if flags.Changed(f.flag) {
 			ov[f.key] = f.val
 		}

@@ -109,6 +109,7 @@ var attrTable = []attrSpec{
 		a.spec.SecretEnv = l
 		return err
 	}},
+	{name: "limits", decode: decodeLimits},
 	{name: "umask", decode: func(a *appBuild, v *node) error {
 		if v.kind != kString {
 			return a.typeErr(v, "octal digits in a string, like \"0022\" (a number is ambiguous: 022 is 18 in JavaScript)")

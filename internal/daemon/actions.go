@@ -30,6 +30,9 @@ func (d *Daemon) act(sc scope, req api.ActionRequest, obs observer) ([]*supervis
 		if err := sc.claim(&s); err != nil {
 			return nil, err
 		}
+		if err := d.checkLimits(&s); err != nil {
+			return nil, err
+		}
 		req.Apps[name] = s
 	}
 	procs, err := d.reg.selectProcs(sc, req.Selectors, req.Cwd)

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/cgroup"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/sockets"
@@ -52,6 +53,10 @@ type Daemon struct {
 	preload string
 	self    string
 	runDir  string
+
+	// cgroups gives each run a cgroup of its own, where the system lets
+	// the daemon make them (nil in tests that make no daemon).
+	cgroups *cgroup.Manager
 
 	// access is who besides the daemon's user may connect, and who
 	// controls every app; shareOnce makes the home traversable once an
@@ -108,6 +113,8 @@ func Run(home string, opts Options) error {
 
 	d := newDaemon(home, log, reaper)
 	d.access = acc
+	d.cgroups = cgroup.Open(cgroupName(home))
+	defer d.cgroups.Close()
 	if err := d.initCluster(); err != nil {
 		return err
 	}

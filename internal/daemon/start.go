@@ -31,6 +31,9 @@ func (d *Daemon) start(sc scope, req api.StartRequest) (touched []*supervise.Pro
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := d.checkLimits(&app.Spec); err != nil {
+			return nil, nil, err
+		}
 		if slices.Contains(names[:i], app.Spec.Name) {
 			return nil, nil, fmt.Errorf("app %q is given twice; names must be unique: %w", app.Spec.Name, api.ErrInvalid)
 		}
@@ -221,6 +224,7 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *super
 		Self:    d.self,
 		Preload: d.preload,
 		RunDir:  d.runDir,
+		Cgroups: d.cgroups,
 	})
 }
 

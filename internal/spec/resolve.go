@@ -166,6 +166,9 @@ func (c *Resolver) resolve(s *api.AppSpec) ([]sockets.Addr, error) {
 	if strings.ContainsAny(s.Namespace, "/\\\n\r\x00") {
 		return nil, fmt.Errorf("namespace %q holds a path separator or newline: %w", s.Namespace, api.ErrInvalid)
 	}
+	if err := checkLimits(s.Limits); err != nil {
+		return nil, fmt.Errorf("app %q: %w", s.Name, err)
+	}
 	if s.Umask != "" {
 		m, err := ParseUmask(s.Umask)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/cgroup"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
@@ -60,6 +61,11 @@ type Options struct {
 	Self    string
 	Preload string
 	RunDir  string
+
+	// Cgroups, when not nil, gives each run a cgroup of its own (package
+	// cgroup): limits hold for the run's whole tree, and stopping it
+	// leaves no descendant behind.
+	Cgroups *cgroup.Manager
 }
 
 // deps are the Options a Proc keeps: all but the Config, which its loop
@@ -73,12 +79,14 @@ type deps struct {
 	Notify                func(api.Event)
 	Log                   *slog.Logger
 	Self, Preload, RunDir string
+	Cgroups               *cgroup.Manager
 }
 
 func (o *Options) deps() deps {
 	return deps{
 		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
 		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
+		Cgroups: o.Cgroups,
 	}
 }
 
@@ -129,6 +137,7 @@ type state struct {
 	counters   Counters
 	exitCode   int
 	exitSignal string
+	exitReason string // what tend knows of the last exit beyond its status
 	reason     string
 	restartAt  time.Time
 	timer      Timer // the delayed restart
@@ -577,6 +586,10 @@ func (p *Proc) endRun(r *run) {
 	p.st.run = nil
 	if r.exited {
 		p.st.exitCode, p.st.exitSignal = exitOf(r.status)
+		p.st.exitReason = r.exitReason()
+		if p.st.exitReason != "" {
+			p.o.Log.Warn("app killed", "app", r.cfg.App.Spec.Name, "id", p.o.PMID, "reason", p.st.exitReason)
+		}
 	}
 	r.release()
 	removePidFile(r.cfg)
@@ -640,7 +653,7 @@ func (p *Proc) crashed(r *run) {
 			p.post(func() { p.enqueue(func() { p.delayedRestart(gen) }) })
 		})
 	}
-	if groupAlive(r.pid) {
+	if groupAlive(r.pid) || r.cg != nil && r.cg.Populated() {
 		p.stopRun(r, restart)
 		return
 	}
@@ -690,6 +703,9 @@ func (p *Proc) emitExit(d Decision) {
 	if d.Restart {
 		delay := d.Delay
 		ev.RestartDelay = &delay
+	}
+	if p.st.exitReason != "" {
+		ev.Reason = p.st.exitReason
 	}
 	p.notify(ev)
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/cgroup"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/sockets"
@@ -48,6 +49,11 @@ type run struct {
 
 	stopping *stopSeq // the stop sequence under way, nil when none
 	released bool
+
+	// cg is the run's cgroup (nil: none); oomBase is its count of OOM
+	// kills when it started.
+	cg      *cgroup.Group
+	oomBase int
 }
 
 // awaitsReadiness reports whether an app asked to be waited for: it is
@@ -160,8 +166,11 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		Files: append([]*os.File{pipes[0], pipes[3], pipes[5]}, extra...),
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	}
-	if argv0, argv, err = p.isolation(cfg, attr.Sys, argv0, argv); err != nil {
+	if argv0, argv, err = p.isolation(r, cfg, attr.Sys, argv0, argv); err != nil {
 		closeAll(pipes[:])
+		if r.cg != nil {
+			r.cg.Remove()
+		}
 		return nil, err
 	}
 	proc, err := p.o.Reaper.Start(argv0, argv, attr, func(ws unix.WaitStatus) {
@@ -338,6 +347,11 @@ func (r *run) release() {
 		return
 	}
 	r.released = true
+	if r.cg != nil {
+		// Empty unless the app's stop left processes behind (treekill
+		// off): then the group stays, and so do they.
+		r.cg.Remove()
+	}
 	if r.readyTimer != nil {
 		r.readyTimer.Stop()
 		r.readyTimer = nil

@@ -28,6 +28,7 @@ type view struct {
 	counters   Counters
 	exitCode   int
 	exitSignal string
+	exitReason string
 	reason     string
 	restartAt  time.Time
 }
@@ -46,6 +47,7 @@ func (p *Proc) publish() {
 		counters:   st.counters,
 		exitCode:   st.exitCode,
 		exitSignal: st.exitSignal,
+		exitReason: st.exitReason,
 		reason:     st.reason,
 		restartAt:  st.restartAt,
 	})
@@ -118,6 +120,7 @@ func (p *Proc) Snapshot() api.Process {
 		Username:         c.userName(),
 		Reason:           v.reason,
 		ExitSignal:       v.exitSignal,
+		ExitReason:       v.exitReason,
 	}
 	if !v.lastUptime.IsZero() {
 		e.PMUptime = v.lastUptime.UnixMilli()

@@ -76,6 +76,11 @@ func (p *Proc) stopRun(r *run, then func(gone bool)) {
 func (p *Proc) signal(r *run, sig unix.Signal) {
 	if r.stopping.treekill {
 		_ = unix.Kill(-r.pid, sig)
+		if r.cg != nil {
+			// Descendants that left the group (setsid, a double fork)
+			// are still in the cgroup.
+			r.cg.Signal(sig)
+		}
 		return
 	}
 	if !r.exited {
@@ -96,6 +101,9 @@ func (p *Proc) killTimeout(r *run, seq *stopSeq) {
 	seq.killed = true
 	if seq.treekill {
 		_ = unix.Kill(-r.pid, unix.SIGKILL)
+		if r.cg != nil {
+			r.cg.Kill()
+		}
 	}
 	if !r.exited {
 		_ = r.proc.Signal(unix.SIGKILL)
@@ -130,9 +138,12 @@ func (p *Proc) checkGone(r *run) {
 }
 
 // gone reports whether everything of r is gone: its main process was
-// reaped and, with treekill, its group is empty.
+// reaped and, with treekill, its process group and cgroup are empty.
 func (p *Proc) gone(r *run) bool {
-	return r.exited && (r.stopping == nil || !r.stopping.treekill || !groupAlive(r.pid))
+	if !r.exited || r.stopping == nil || !r.stopping.treekill {
+		return r.exited
+	}
+	return !groupAlive(r.pid) && (r.cg == nil || !r.cg.Populated())
 }
 
 func (p *Proc) finishStop(r *run, gone bool) {
