@@ -190,3 +190,21 @@ func TestBadLimits(t *testing.T) {
 		t.Fatalf("%d apps started", n)
 	}
 }
+
+// TestMemoryFromTheCgroup: an app with a memory limit shows the memory its
+// cgroup counts, descendants that left its process group included.
+func TestMemoryFromTheCgroup(t *testing.T) {
+	t.Parallel()
+	needCgroups(t)
+	h := newHarness(t)
+	// A double fork: the python process's parent exits, so it leaves the
+	// app's process tree (the daemon, a subreaper, inherits it).
+	script := h.writeScript("escapee.sh", `setsid sh -c 'python3 -c "import time; x = bytearray(40 << 20); print(\"held\", flush=True); time.sleep(1000)" &'
+exec sleep 1000
+`)
+	h.ok("start", script, "--name", "escapee", "--limit", "memory=256M")
+	h.waitLog("escapee", "held", 10*time.Second)
+	h.waitFor("the escaped child's memory in monit", 10*time.Second, func() bool {
+		return h.proc("escapee").Monit.Memory >= 40<<20
+	})
+}

@@ -242,6 +242,12 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, en
 	for i := range out {
 		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
 			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}
+			if l := out[i].Env.Limits; l != nil && l.Memory > 0 {
+				// What the limit is held to: the cgroup's count.
+				if mem, ok := procs[i].CgroupMemory(); ok {
+					out[i].Monit.Memory = mem
+				}
+			}
 		}
 	}
 	return out

@@ -90,6 +90,17 @@ func (p *Proc) PID() int {
 	return 0
 }
 
+// CgroupMemory is the memory the current run's cgroup counts (its whole
+// tree, descendants that left its process group included), when a memory
+// controller counts it (the app has a memory limit); ok is false
+// otherwise.
+func (p *Proc) CgroupMemory() (n int64, ok bool) {
+	if r := p.view.Load().run; r != nil && r.cg != nil {
+		return r.cg.Memory()
+	}
+	return 0, false
+}
+
 // Status is the current PM2 status.
 func (p *Proc) Status() string { return p.view.Load().status }
 
