@@ -253,6 +253,7 @@ func TestSharedDaemonScopesUsers(t *testing.T) {
 	t.Parallel()
 	g := newTestGroup(t)
 	a, b := newTestUser(t, g), newTestUser(t, g)
+	outsider := newTestUser(t)
 	h := newHarness(t)
 	openToAll(t, h.dir)
 	openToAll(t, filepath.Dir(h.home))
@@ -290,6 +291,16 @@ func TestSharedDaemonScopesUsers(t *testing.T) {
 	h.failAs(a, "may start apps only as yourself", "start", script, "--name", "other", "--uid", b.name)
 	h.failAs(a, "belongs to another user", "start", script, "--name", "b-app")
 	h.failAs(a, "only root", "kill")
+	// A log path the user could not write is opened with their
+	// permissions, and not read back for them either.
+	secret := secretFile(t)
+	h.failAs(a, "permission denied", "start", script, "--name", "leak", "-o", secret)
+	checkUntouched(t, secret)
+	if out := h.runAs(a, "logs", "leak", "--nostream", "--lines", "5"); strings.Contains(out.stdout, "root:secret") {
+		t.Errorf("a read a root-only file through the daemon:\n%s", out)
+	}
+	// A user outside the socket group cannot talk to the daemon at all.
+	h.failAs(outsider, "permission denied", "ls")
 	h.okAs(a, "stop", "all")
 	for name, want := range map[string]string{"a-app": api.StatusStopped, "b-app": api.StatusOnline, "root-app": api.StatusOnline} {
 		if st := h.proc(name).Env.Status; st != want {

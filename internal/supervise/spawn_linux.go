@@ -117,9 +117,13 @@ func humanSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-// chownForApp gives path (a socket the daemon made for the run) to the
-// app's user, so an app that runs as another user can use it.
+// chownForApp makes path (a socket the daemon made for the run) the
+// app's alone: mode 0600 whatever the daemon's umask, so no other app can
+// claim readiness for it, and owned by the app's user, who must connect.
 func chownForApp(app *spec.App, path string) error {
+	if err := os.Chmod(path, 0o600); err != nil {
+		return err
+	}
 	if app.User == nil || os.Geteuid() != 0 {
 		return nil
 	}
