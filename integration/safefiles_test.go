@@ -126,20 +126,27 @@ func TestFlushRefusesPlantedLink(t *testing.T) {
 }
 
 // TestDaemonFilesRefuseLinks: links planted in the home at the daemon's
-// own files (its log, its pid file) stop the daemon from starting with a
-// clear error, and their targets are untouched.
+// own files (its log, its pid file, the start lock) stop the daemon from
+// starting with a clear error; one at the socket is replaced, not
+// followed. Every target is untouched.
 func TestDaemonFilesRefuseLinks(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{api.LogFile, api.PidFile} {
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		refused bool
+	}{{api.LogFile, true}, {api.PidFile, true}, {api.LockFile, true}, {api.SocketFile, false}} {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			must(t, os.MkdirAll(h.home, 0o700))
 			target := secretFile(t)
-			must(t, os.Symlink(target, filepath.Join(h.home, name)))
+			must(t, os.Symlink(target, filepath.Join(h.home, tt.name)))
 			r := h.run("ping")
-			if r.code == 0 || !strings.Contains(r.stderr, name) {
-				t.Fatalf("want an error naming %s: %s", name, r)
+			if tt.refused && (r.code == 0 || !strings.Contains(r.stderr, tt.name)) {
+				t.Fatalf("want an error naming %s: %s", tt.name, r)
+			}
+			if !tt.refused && r.code != 0 {
+				t.Fatalf("ping: %s", r)
 			}
 			checkUntouched(t, target)
 		})
