@@ -100,9 +100,15 @@ func admin(t *testing.T, cmd string, args ...string) {
 // runAs runs tend as user u against the harness's daemon.
 func (h *harness) runAs(u *testUser, args ...string) result {
 	h.t.Helper()
+	return h.runAsEnv(u, nil, args...)
+}
+
+// runAsEnv is runAs with extra environment (a TEND_HOME of u's, say).
+func (h *harness) runAsEnv(u *testUser, extraEnv []string, args ...string) result {
+	h.t.Helper()
 	openToAll(h.t, filepath.Dir(tendBin)) // MkdirTemp made it 0700
 	cmd := exec.Command(tendBin, args...)
-	cmd.Dir, cmd.Env = h.dir, h.env
+	cmd.Dir, cmd.Env = h.dir, append(append([]string{}, h.env...), extraEnv...)
 	// As a login would: with the user's supplementary groups.
 	var groups []uint32
 	if lu, err := user.LookupId(strconv.Itoa(u.uid)); err == nil {
@@ -306,5 +312,35 @@ func TestSharedDaemonScopesUsers(t *testing.T) {
 		if st := h.proc(name).Env.Status; st != want {
 			t.Errorf("after a's stop all, %s is %s, want %s", name, st, want)
 		}
+	}
+}
+
+// TestUnprivilegedDaemonRefuses: a daemon that is not root starts no app
+// as another user, and refuses the limits that need cgroups it cannot
+// make, each with one clear error; rlimits within its own still apply.
+func TestUnprivilegedDaemonRefuses(t *testing.T) {
+	t.Parallel()
+	u := newTestUser(t)
+	h := newHarness(t)
+	openToAll(t, h.dir)
+	home := filepath.Join(h.dir, "user-home")
+	must(t, os.Mkdir(home, 0o700))
+	must(t, os.Chown(home, u.uid, u.gid))
+	env := []string{"TEND_HOME=" + home}
+	t.Cleanup(func() { h.runAsEnv(u, env, "kill") })
+	script := h.writeScript("whoami.sh", whoami)
+	for _, tt := range []struct{ want, flag string }{
+		{"cannot start apps as another user", "--uid=root"},
+		{"limits.memory needs a cgroup with the memory controller", "--limit=memory=64M"},
+		{"limits.tasks needs a cgroup with the pids controller", "--limit=tasks=10"},
+	} {
+		r := h.runAsEnv(u, env, "start", script, "--name", "x", tt.flag)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code == 0 || len(lines) != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("start %s as %s: want one error containing %q, got %s", tt.flag, u.name, tt.want, r)
+		}
+	}
+	if r := h.runAsEnv(u, env, "start", script, "--name", "ok", "--limit=nofile=64"); r.code != 0 {
+		t.Fatalf("a limit within the daemon's own: %s", r)
 	}
 }
