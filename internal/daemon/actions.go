@@ -203,7 +203,7 @@ func (d *Daemon) scale(sc scope, name, instances string) ([]*supervise.Proc, err
 		return nil, err
 	}
 	defer d.reg.unpin(set)
-	kept, added, err := d.resize(app, ps, set)
+	kept, added, err := d.resize(app, ps, set, nil)
 	return append(kept, added...), err
 }
 
