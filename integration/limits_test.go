@@ -172,17 +172,17 @@ func TestBadLimits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	for limit, want := range map[string]string{
-		"memory=0":   "limits.memory: 0 would leave the app no room",
-		"memory=-1":  "limits.memory:",
+		"memory=0":   "memory: 0 would leave the app no room",
+		"memory=-1":  `memory: size "-1" is not a size`,
 		"memory=1Q":  `size "1Q" has an unknown unit`,
 		"memory=100": "less than 1M",
-		"nofile=0":   "limits.nofile:",
-		"nofile=-1":  "limits.nofile:",
-		"cpu=0":      "limits.cpu:",
+		"nofile=0":   "nofile: 0 is not a count of 1 or more",
+		"nofile=-1":  "nofile: -1 is not a count",
+		"cpu=0":      "cpu: 0% is not a CPU share",
 		"cpu=1Q":     `"1Q" is not a percentage`,
-		"tasks=-1":   "limits.tasks:",
+		"tasks=-1":   "tasks: -1 is not a count",
 		"bogus=1":    `"bogus=1" is not a limit`,
-		"nproc=1.5":  "limits.nproc:",
+		"nproc=1.5":  "nproc: 1.5 is not a count",
 	} {
 		h.fail(want, "start", app("sleeper.sh"), "--name", "x", "--limit", limit)
 	}

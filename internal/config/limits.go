@@ -28,7 +28,7 @@ func decodeLimits(a *appBuild, v *node) error {
 	}
 	set := func(key string, val *node) error {
 		if err := setLimit(&l, key, val); err != nil {
-			return a.fail(val, "limits.%s: %s", key, err)
+			return a.fail(val, "%s: %s", key, err)
 		}
 		return nil
 	}

@@ -43,7 +43,7 @@ func openLogFile(path string, src Source, owner safefile.Owner) (*logFile, error
 	f := &logFile{path: path, fd: -1, src: src}
 	fd, err := safefile.OpenAppend(path, 0o640, owner)
 	if err != nil {
-		return f, fmt.Errorf("log file: %v: %w; fix the log path or its permissions", err, api.ErrInvalid)
+		return f, fmt.Errorf("log file %v: %w", err, api.ErrInvalid)
 	}
 	f.fd = fd
 	return f, nil

@@ -99,7 +99,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 	}
 	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open log files: %v; pass writable paths with -o and -e", err)
+		return nil, fmt.Errorf("cannot open log files: %s; pass writable paths with -o and -e", api.Message(err))
 	}
 	r.sink = sink
 	defer func() {
