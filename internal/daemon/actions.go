@@ -146,13 +146,9 @@ func (d *Daemon) reload(procs []*supervise.Proc, req api.ActionRequest, begin fu
 	return errors.Join(errs...)
 }
 
-// reloadApp replaces an app's instances, parallel at a time, on app when
-// it is not nil. An app that shares no sockets restarts instead.
-func (d *Daemon) reloadApp(procs []*supervise.Proc, app *spec.App, parallel int) error {
-	return d.reloadReport(procs, app, parallel, nil)
-}
-
-// reloadReport is reloadApp, telling report of each instance replaced.
+// reloadReport replaces an app's instances, parallel at a time, on app when
+// it is not nil, telling report of each instance replaced. An app that
+// shares no sockets restarts instead.
 func (d *Daemon) reloadReport(procs []*supervise.Proc, app *spec.App, parallel int, report progress) error {
 	if len(procs) == 0 {
 		return nil
