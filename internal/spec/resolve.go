@@ -161,6 +161,9 @@ func (c *Resolver) resolve(s *api.AppSpec) ([]sockets.Addr, error) {
 		return nil, fmt.Errorf("namespace %q holds a path separator or newline: %w", s.Namespace, api.ErrInvalid)
 	}
 	resolvePaths(s)
+	if err := c.resolveLogs(s); err != nil {
+		return nil, err
+	}
 	if strings.Contains(s.Interpreter, "python") {
 		if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {
 			s.Env["PYTHONUNBUFFERED"] = "1"
