@@ -110,6 +110,7 @@ func (p *Proc) Snapshot() api.Process {
 		Username:         currentUser(),
 		Reason:           v.reason,
 		ExitSignal:       v.exitSignal,
+		LogDroppedLines:  p.logDropped.Load(),
 	}
 	if !v.lastUptime.IsZero() {
 		e.PMUptime = v.lastUptime.UnixMilli()
