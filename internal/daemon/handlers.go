@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/metrics"
@@ -38,6 +39,10 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteLogs:      d.handleLogs,
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,
+
+		api.RouteReloadLogs: d.handleReloadLogs,
+		api.RouteSettings:   d.handleSettings,
+		api.RouteSet:        d.handleSet,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
@@ -247,4 +252,16 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, en
 		}
 	}
 	return out
+}
+
+// handleReloadLogs reopens every log file (PM2's reloadLogs).
+func (d *Daemon) handleReloadLogs(w http.ResponseWriter, r *http.Request) error {
+	n, err := d.reopenLogs()
+	resp := api.ReloadLogsResponse{Files: n}
+	if err != nil {
+		for _, e := range strings.Split(err.Error(), "\n") {
+			resp.Errors = append(resp.Errors, e)
+		}
+	}
+	return writeJSON(w, resp)
 }
