@@ -201,7 +201,10 @@ func (f *File) write(data []byte, tail string, lines int, now time.Time, m marke
 		f.failing, f.epErr = true, err
 		ns[1] = notice{kind: noticeFailing, err: err}
 	}
-	if err == unix.EBADF || err == unix.EIO || err == unix.EROFS || err == errNotOpen {
+	// A full disk is tried again at every batch, so lines are written as
+	// soon as they fit; a descriptor gone bad is reopened.
+	switch err {
+	case unix.EBADF, unix.EIO, unix.EROFS, errNotOpen:
 		f.reopenOnFail = true
 	}
 	return lost, written, ns
