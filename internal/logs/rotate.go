@@ -161,9 +161,10 @@ func (t *Table) Wait() {
 	t.millMu.Unlock()
 }
 
-// millOne compresses the rotated files of j.path that are not yet (a
-// daemon that stopped mid-way left one), then removes the oldest beyond
-// retain and those older than max_age.
+// millOne removes the rotated files of j.path beyond retain and older
+// than max_age, then compresses those left that are not yet (a daemon that
+// stopped mid-way leaves some), newest first: when rotations come faster
+// than compression, no work goes into files retention removes next.
 func millOne(j millJob) {
 	bs, err := backups(j.path)
 	if err != nil {
@@ -171,18 +172,6 @@ func millOne(j millJob) {
 		return
 	}
 	removeStaleTemps(j.path)
-	if j.policy.Compress {
-		for i, b := range bs {
-			if b.gz {
-				continue
-			}
-			if err := compress(b.path); err != nil {
-				slog.Error("compress rotated log file; it stays as it is", "file", b.path, "err", err)
-				continue
-			}
-			bs[i].path, bs[i].gz = b.path+".gz", true
-		}
-	}
 	var remove []backup
 	if r := j.policy.Retain; r > 0 && len(bs) > r {
 		remove, bs = bs[:len(bs)-r], bs[len(bs)-r:]
@@ -196,6 +185,17 @@ func millOne(j millJob) {
 	for _, b := range remove {
 		if err := os.Remove(b.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			slog.Error("remove old rotated log file", "file", b.path, "err", err)
+		}
+	}
+	if !j.policy.Compress {
+		return
+	}
+	for i := len(bs) - 1; i >= 0; i-- {
+		if bs[i].gz {
+			continue
+		}
+		if err := compress(bs[i].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			slog.Error("compress rotated log file; it stays as it is", "file", bs[i].path, "err", err)
 		}
 	}
 }
