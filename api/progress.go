@@ -41,3 +41,16 @@ type ActionProgress struct {
 	Done    *ActionResponse `json:"done,omitempty"`
 	Error   *ErrorInfo      `json:"error,omitempty"`
 }
+
+// StartProgress is one line of the answer to a StartRequest with Progress
+// set, an NDJSON stream like ActionProgress's without the targets line
+// (the processes a start touches are known only as it goes): one Step per
+// process as it is started, restarted or replaced, then Done (the
+// StartResponse a request without Progress gets) or Error. A request
+// refused before any process was touched, or that touched none, gets the
+// plain answer instead; clients tell them apart by the Content-Type.
+type StartProgress struct {
+	Step  *ActionStep    `json:"step,omitempty"`
+	Done  *StartResponse `json:"done,omitempty"`
+	Error *ErrorInfo     `json:"error,omitempty"`
+}

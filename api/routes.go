@@ -21,7 +21,7 @@ const HeaderVersion = "Tend-Version"
 const (
 	RoutePing      = "GET /v1/ping"       // -> PingResponse
 	RouteProcesses = "GET /v1/processes"  // -> []Process (the jlist array)
-	RouteStart     = "POST /v1/start"     // StartRequest -> StartResponse
+	RouteStart     = "POST /v1/start"     // StartRequest -> StartResponse (NDJSON of StartProgress with Progress)
 	RouteAction    = "POST /v1/action"    // ActionRequest -> ActionResponse (NDJSON of ActionProgress with Progress)
 	RouteSignal    = "POST /v1/signal"    // SignalRequest -> ActionResponse
 	RouteStdin     = "POST /v1/stdin"     // StdinRequest -> ActionResponse
@@ -63,6 +63,9 @@ type StartRequest struct {
 	// instead of restarting them: without a gap when they share sockets
 	// (tend reload FILE, startOrReload).
 	Reload bool `json:"reload,omitempty"`
+	// Progress asks for the answer as a stream that reports each process
+	// as it is started, restarted or replaced (see StartProgress).
+	Progress bool `json:"progress,omitempty"`
 }
 
 // StartResponse lists the processes started or restarted, in pm_id order,

@@ -60,3 +60,45 @@ func (c *Client) ActionProgress(ctx context.Context, req api.ActionRequest, targ
 	}
 	return out, fmt.Errorf("the daemon's answer to %s ended before the action did; see tend ls and $TEND_HOME/tend.log: %w", p, api.ErrUnavailable)
 }
+
+// StartProgress is Start reporting as it goes: step is called with each
+// process as it is started, restarted or replaced (see api.StartProgress).
+// A daemon older than progress answers at the end only: then step is not
+// called, and the answer is the same.
+func (c *Client) StartProgress(ctx context.Context, req api.StartRequest, step func(api.ActionStep)) (api.StartResponse, error) {
+	req.Progress = true
+	m, p := split(api.RouteStart)
+	resp, err := c.do(ctx, m, p, nil, req)
+	if err != nil {
+		return api.StartResponse{}, err
+	}
+	defer resp.Body.Close()
+	var out api.StartResponse
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != api.ContentTypeNDJSON {
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return out, fmt.Errorf("read the daemon's answer to %s: %v: %w", p, err, api.ErrInternal)
+		}
+		return out, nil
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20) // the end holds every process
+	for sc.Scan() {
+		var line api.StartProgress
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return out, fmt.Errorf("bad line in the answer to %s: %v: %w", p, err, api.ErrInternal)
+		}
+		switch {
+		case line.Error != nil:
+			status, _ := api.StatusOf(api.ClassOf(line.Error.Code))
+			return out, &Error{Code: line.Error.Code, Message: line.Error.Message, Status: status}
+		case line.Done != nil:
+			return *line.Done, nil
+		case line.Step != nil && step != nil:
+			step(*line.Step)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("read the daemon's answer to %s: %v: %w", p, err, api.ErrUnavailable)
+	}
+	return out, fmt.Errorf("the daemon's answer to %s ended before the start did; see tend ls and $TEND_HOME/tend.log: %w", p, api.ErrUnavailable)
+}

@@ -2,6 +2,9 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -146,4 +149,26 @@ func screen(out string) string {
 		lines[i] = strings.ReplaceAll(l, "\x1b[K", "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestFileActionProgress: restart and reload of an ecosystem file print a
+// line per instance as it is done, as restart and reload by name do.
+func TestFileActionProgress(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	eco := filepath.Join(h.dir, "eco.json")
+	js := fmt.Sprintf(`{"apps": [{"name": "one", "script": %q}, {"name": "two", "script": %q, "instances": 2}]}`, app("sleeper.sh"), app("sleeper.sh"))
+	if err := os.WriteFile(eco, []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.ok("start", eco)
+	want := []string{"one (0)", "two (1)", "two (2)"}
+	for _, action := range []string{"restart", "reload", "startOrRestart"} {
+		out := h.ok(action, eco)
+		got := steps(out)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s FILE: progress lines for %q, want %q:\n%s", action, got, want, out)
+		}
+	}
 }

@@ -149,7 +149,18 @@ func applyFile(opts *StartOptions, file *config.File) error {
 		}
 	}
 	c := opts.Client()
-	resp, err := c.Start(opts.Context, api.StartRequest{Apps: specs, Update: true, Reload: opts.Verb == api.ActionReload})
+	req := api.StartRequest{Apps: specs, Update: true, Reload: opts.Verb == api.ActionReload}
+	var resp api.StartResponse
+	var err error
+	if verb, ok := actionVerbs[opts.Verb]; ok {
+		// restart and reload of a file: a line per instance as it is done,
+		// as for restart and reload of apps by name.
+		pp := newProgressPrinter(opts.IO, verb, file.Path)
+		resp, err = c.StartProgress(opts.Context, req, pp.step)
+		pp.close()
+	} else {
+		resp, err = c.Start(opts.Context, req)
+	}
 	if err != nil {
 		return err
 	}

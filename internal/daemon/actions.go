@@ -194,7 +194,7 @@ func (d *Daemon) scale(name, instances string) ([]*supervise.Proc, error) {
 		return nil, err
 	}
 	defer d.reg.unpin(set)
-	kept, added, err := d.resize(app, ps, set)
+	kept, added, err := d.resize(app, ps, set, nil)
 	return append(kept, added...), err
 }
 

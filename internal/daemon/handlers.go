@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/metrics"
@@ -127,11 +128,33 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	procs, restarted, err := d.start(req)
-	if err != nil {
-		return err
+	if !req.Progress {
+		procs, restarted, err := d.start(req, nil)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted})
 	}
-	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted})
+	// With Progress the stream opens with the first process done, so a
+	// request refused before anything starts gets a plain error.
+	s := newProgressStream(w)
+	procs, restarted, err := d.start(req, func(p *supervise.Proc, took time.Duration, err error) {
+		s.write(api.StartProgress{Step: stepOf(p, took, err)})
+	})
+	resp := api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted}
+	if !s.begun {
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, resp)
+	}
+	if err != nil {
+		_, code := api.StatusOf(err)
+		s.write(api.StartProgress{Error: &api.ErrorInfo{Code: code, Message: api.Message(err)}})
+		return nil
+	}
+	s.write(api.StartProgress{Done: &resp})
+	return nil
 }
 
 func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {

@@ -52,7 +52,7 @@ func benchDaemon(b *testing.B, apps int) *Daemon {
 	}
 	for i := range apps {
 		spec := api.AppSpec{Name: fmt.Sprintf("app%d", i), Script: "/bin/sleep", Args: []string{"1000"}, Cwd: "/", Env: env}
-		if _, _, err := d.start(api.StartRequest{Apps: []api.AppSpec{spec}}); err != nil {
+		if _, _, err := d.start(api.StartRequest{Apps: []api.AppSpec{spec}}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

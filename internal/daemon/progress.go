@@ -60,19 +60,20 @@ func (s *progressStream) begin(procs []*supervise.Proc) {
 	for i, p := range procs {
 		refs[i] = api.ProcessRef{PMID: p.PMID(), Name: p.Name()}
 	}
-	s.begun = true
-	s.w.Header().Set("Content-Type", api.ContentTypeNDJSON)
-	s.w.WriteHeader(http.StatusOK)
 	s.write(api.ActionProgress{Targets: refs})
 }
 
 // step reports one process done.
 func (s *progressStream) step(p *supervise.Proc, took time.Duration, err error) {
+	s.write(api.ActionProgress{Step: stepOf(p, took, err)})
+}
+
+func stepOf(p *supervise.Proc, took time.Duration, err error) *api.ActionStep {
 	st := &api.ActionStep{ProcessRef: api.ProcessRef{PMID: p.PMID(), Name: p.Name()}, Ms: took.Milliseconds()}
 	if err != nil {
 		st.Error = api.Message(err)
 	}
-	s.write(api.ActionProgress{Step: st})
+	return st
 }
 
 // end closes the stream with the answer or the error.
@@ -85,9 +86,16 @@ func (s *progressStream) end(resp api.ActionResponse, err error) {
 	s.write(api.ActionProgress{Done: &resp})
 }
 
-func (s *progressStream) write(v api.ActionProgress) {
+// write sends one line, opening the stream with the first (steps come
+// from several goroutines at once).
+func (s *progressStream) write(v any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.begun {
+		s.begun = true
+		s.w.Header().Set("Content-Type", api.ContentTypeNDJSON)
+		s.w.WriteHeader(http.StatusOK)
+	}
 	if s.gone {
 		return
 	}

@@ -14,8 +14,9 @@ import (
 // start applies a StartRequest (PM2's smart start) and returns the
 // processes started or restarted, in pm_id order, and the names of the
 // apps that existed. Every spec is checked before anything starts, so a
-// bad one leaves the table as it was.
-func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restarted []string, err error) {
+// bad one leaves the table as it was. report, when not nil, hears of each
+// process as it is started, restarted or replaced.
+func (d *Daemon) start(req api.StartRequest, report progress) (touched []*supervise.Proc, restarted []string, err error) {
 	if len(req.Apps) == 0 {
 		return nil, nil, fmt.Errorf("no app to start; give a script or an ecosystem file: %w", api.ErrInvalid)
 	}
@@ -75,22 +76,23 @@ func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restart
 		ps := existing[i]
 		switch {
 		case len(ps) == 0:
-			created, err := d.create(app)
+			created, err := d.create(app, report)
 			touched = append(touched, created...)
 			if err != nil {
 				return touched, restarted, err
 			}
 		case req.Update:
 			restarted = append(restarted, app.Spec.Name)
-			now, err := d.update(app, ps, req.Reload)
+			now, err := d.update(app, ps, req.Reload, report)
 			touched = append(touched, now...)
 			if err != nil {
 				return touched, restarted, err
 			}
 		default:
 			restarted = append(restarted, app.Spec.Name)
+			restart := report.wrap(func(p *supervise.Proc) error { return d.restart(p, nil) })
 			for _, p := range ps {
-				if err := d.restart(p, nil); err != nil {
+				if err := restart(p); err != nil {
 					return touched, restarted, err
 				}
 				touched = append(touched, p)
@@ -103,7 +105,7 @@ func (d *Daemon) start(req api.StartRequest) (touched []*supervise.Proc, restart
 // create adds the instances of a new app (or of a second copy, -f) to the
 // table and starts them, unless autostart is off. The caller holds the
 // app's name lock.
-func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
+func (d *Daemon) create(app spec.App, report progress) ([]*supervise.Proc, error) {
 	set, err := d.reg.pinSet(&app, nil)
 	if err != nil {
 		return nil, err
@@ -117,8 +119,9 @@ func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
 	if !*app.Spec.Autostart || d.noSpawn {
 		return procs, nil
 	}
+	start := report.wrap((*supervise.Proc).Start)
 	for _, p := range procs {
-		if err := p.Start(); err != nil {
+		if err := start(p); err != nil {
 			return procs, err
 		}
 	}
@@ -135,22 +138,23 @@ func (d *Daemon) create(app spec.App) ([]*supervise.Proc, error) {
 // anything stops (the pool hands out the same socket for an address the app
 // keeps), and each instance moves to the new Set as it is replaced; the old
 // Set, and the addresses only it lists, close once no instance runs on it.
-func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool) ([]*supervise.Proc, error) {
+func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool, report progress) ([]*supervise.Proc, error) {
 	set, err := d.reg.pinSet(&app, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer d.reg.unpin(set)
-	kept, added, err := d.resize(app, ps, set)
+	kept, added, err := d.resize(app, ps, set, report)
 	all := append(kept, added...)
 	if err != nil {
 		return all, err
 	}
 	if reload {
-		return all, d.reloadApp(kept, &app, 1)
+		return all, d.reloadReport(kept, &app, 1, report)
 	}
+	restart := report.wrap(func(p *supervise.Proc) error { return d.restart(p, &app) })
 	for _, p := range kept {
-		if err := d.restart(p, &app); err != nil {
+		if err := restart(p); err != nil {
 			return all, err
 		}
 	}
@@ -163,7 +167,7 @@ func (d *Daemon) update(app spec.App, ps []*supervise.Proc, reload bool) ([]*sup
 // caller) with new ids and the smallest instance indexes free (PM2 reuses
 // the holes scaling down leaves), and started. It returns the instances
 // kept and those added. The caller holds the app's name lock.
-func (d *Daemon) resize(app spec.App, ps []*supervise.Proc, set *appSet) (kept, added []*supervise.Proc, err error) {
+func (d *Daemon) resize(app spec.App, ps []*supervise.Proc, set *appSet, report progress) (kept, added []*supervise.Proc, err error) {
 	s := &app.Spec
 	kept = ps
 	if surplus := len(ps) - s.Instances; surplus > 0 {
@@ -190,7 +194,7 @@ func (d *Daemon) resize(app spec.App, ps []*supervise.Proc, set *appSet) (kept, 
 	if !*s.Autostart || d.noSpawn {
 		return kept, added, nil
 	}
-	return kept, added, each(added, (*supervise.Proc).Start)
+	return kept, added, each(added, report.wrap((*supervise.Proc).Start))
 }
 
 // deleteProc stops p and takes it out of the table.
