@@ -282,9 +282,7 @@ func (d *Daemon) handleReloadLogs(w http.ResponseWriter, r *http.Request) error 
 	n, err := d.reopenLogs()
 	resp := api.ReloadLogsResponse{Files: n}
 	if err != nil {
-		for _, e := range strings.Split(err.Error(), "\n") {
-			resp.Errors = append(resp.Errors, e)
-		}
+		resp.Errors = strings.Split(err.Error(), "\n")
 	}
 	return writeJSON(w, resp)
 }

@@ -35,7 +35,6 @@ const MaxMerged = 100_000
 func TailMerged(srcs []TailSource, n int, emit func(api.LogLine) error) error {
 	type tailed struct {
 		src   *TailSource
-		lines []string
 		mtime time.Time
 	}
 	var files []tailed
