@@ -77,4 +77,7 @@ type ProcessEnv struct {
 	// (the ls column "watching"); the watch attribute alone does not
 	// start one.
 	Watching bool `json:"tend_watching,omitempty"`
+	// LogDroppedLines counts the lines of this process that a log file
+	// could not take (a full disk, say), since the daemon started.
+	LogDroppedLines int64 `json:"tend_log_dropped_lines,omitempty"`
 }

@@ -30,6 +30,10 @@ const (
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
 	RouteEvents    = "GET /v1/events"     // -> NDJSON stream of Event
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
+
+	RouteReloadLogs = "POST /v1/logs/reload" // -> ReloadLogsResponse: reopen every log file
+	RouteSettings   = "GET /v1/settings"     // -> []Setting
+	RouteSet        = "POST /v1/settings"    // SetRequest -> Setting
 )
 
 // PingResponse says which daemon answered.
@@ -164,25 +168,37 @@ type SendDataRequest struct {
 
 // LogsQuery is the query of RouteLogs: sel (repeatable selector, none = all),
 // lines (how many past lines per file, default 15), follow (1 = keep
-// streaming), stream ("out", "err" or "" for both), cwd (as
-// ActionRequest.Cwd; RouteProcesses takes sel and cwd too).
+// streaming), stream ("out", "err" or "" for both), daemon (1 = the
+// daemon's own log too), cwd (as ActionRequest.Cwd; RouteProcesses takes
+// sel and cwd too).
+//
+// Past lines come first, the last Lines of each file merged in time order
+// (by the stamps the lines carry where the app writes them with time,
+// log_date_format or log_type json, else by when the file was last
+// written), then the live ones as they come.
 type LogsQuery struct {
 	Selectors []string
 	Lines     int
 	Follow    bool
 	Stream    string
+	Daemon    bool
 	Cwd       string
 }
 
 // LogLine is one line of app output (without its newline) in a logs stream.
-// A line from the daemon itself (a notice that lines were dropped for a slow
-// reader, say) has PMID -1 and Name "tend".
+// A line of the daemon's own log has PMID -1, Name "TEND" and Stream
+// LogStreamDaemon; a notice from the stream itself (lines dropped for a
+// slow reader) has PMID -1 and Name "tend".
 type LogLine struct {
 	PMID   int    `json:"pm_id"`
 	Name   string `json:"name"`
-	Stream string `json:"stream"` // "out" or "err"
+	Stream string `json:"stream"` // "out", "err" or "tend"
 	Line   string `json:"line"`
-	// At is ms since epoch when the daemon read the line (0 for past lines).
+	// Raw holds the line's bytes when they are not valid UTF-8 (Line then
+	// has U+FFFD in their place, as JSON strings must be UTF-8).
+	Raw []byte `json:"raw,omitempty"`
+	// At is ms since epoch when the daemon read the line; for past lines,
+	// the time of its stamp, or 0 when it has none.
 	At int64 `json:"at,omitempty"`
 }
 
@@ -201,6 +217,10 @@ type Event struct {
 	RestartDelay *int   `json:"restart_delay,omitempty"`
 	Signal       string `json:"signal,omitempty"`
 	Reason       string `json:"reason,omitempty"`
+	// File and Dropped, on log events: the log file, and the lines it
+	// lost (EventLogResumed).
+	File    string `json:"file,omitempty"`
+	Dropped int64  `json:"dropped_lines,omitempty"`
 }
 
 // KillResponse reports what the daemon stopped before exiting.

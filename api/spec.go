@@ -75,7 +75,10 @@ type AppSpec struct {
 	LogDateFormat string `json:"log_date_format,omitempty"`
 	LogType       string `json:"log_type,omitempty"`
 	Time          bool   `json:"time,omitempty"`
-	PidFile       string `json:"pid_file,omitempty"`
+	// LogRotate overrides, for this app's files, the daemon's rotation
+	// settings (`tend get log`); fields left empty keep those.
+	LogRotate *LogRotate `json:"log_rotate,omitempty"`
+	PidFile   string     `json:"pid_file,omitempty"`
 
 	// Watch is recorded as written (PM2 keeps it so, and always has the
 	// key): false, true, or the paths as given.

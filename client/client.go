@@ -333,11 +333,41 @@ func (c *Client) Logs(ctx context.Context, q api.LogsQuery, fn func(api.LogLine)
 	if q.Stream != "" {
 		v.Set("stream", q.Stream)
 	}
+	if q.Daemon {
+		v.Set("daemon", "1")
+	}
 	if len(q.Selectors) > 0 {
 		v.Set("cwd", workDir(q.Cwd))
 	}
 	m, p := split(api.RouteLogs)
 	return stream(ctx, c, m, p, v, fn)
+}
+
+// ReloadLogs makes the daemon reopen every log file (PM2's reloadLogs),
+// after an external tool rotated them. It never starts a daemon: with none
+// running there is nothing to reopen, and it returns ErrNoDaemon.
+func (c *Client) ReloadLogs(ctx context.Context) (api.ReloadLogsResponse, error) {
+	var out api.ReloadLogsResponse
+	m, p := split(api.RouteReloadLogs)
+	resp, err := c.doStart(ctx, m, p, nil, nil, false)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("read the daemon's answer to %s: %v: %w", p, err, api.ErrInternal)
+	}
+	return out, nil
+}
+
+// Settings returns the daemon's settings (tend get).
+func (c *Client) Settings(ctx context.Context) ([]api.Setting, error) {
+	return callRoute[[]api.Setting](ctx, c, api.RouteSettings, nil)
+}
+
+// Set sets or resets one daemon setting and returns it as it is now.
+func (c *Client) Set(ctx context.Context, req api.SetRequest) (api.Setting, error) {
+	return callRoute[api.Setting](ctx, c, api.RouteSet, req)
 }
 
 // Events calls fn for each event until ctx is done or fn returns an error.

@@ -118,6 +118,12 @@ func describe(ios *IOStreams, p api.Process, now time.Time) {
 	if e.CronRestart != "" {
 		rows = append(rows, []cell{{"cron restart", ansiBold}, {e.CronRestart, ""}})
 	}
+	if e.LogDateFormat != "" || e.LogType == api.LogTypeJSON {
+		rows = append(rows, []cell{{"log format", ansiBold}, {logFormatText(&e.AppSpec), ""}})
+	}
+	if e.LogDroppedLines > 0 {
+		rows = append(rows, []cell{{"log lines lost", ansiBold}, {fmt.Sprintf("%d (a log file could not be written; see tend.log)", e.LogDroppedLines), ansiRed}})
+	}
 	rows = append(rows, []cell{{"watch & reload", ansiBold}, {watchText(e.Watch), ""}})
 	renderTable(ios.Out, []string{"key", "value"}, rows, ios.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
@@ -153,4 +159,15 @@ func watchText(w api.Watch) string {
 		return "✔"
 	}
 	return "✘"
+}
+
+// logFormatText says how the app's log lines are written.
+func logFormatText(s *api.AppSpec) string {
+	if s.LogType == api.LogTypeJSON {
+		if s.LogDateFormat != "" {
+			return "json, timestamp " + s.LogDateFormat
+		}
+		return "json"
+	}
+	return "stamped " + s.LogDateFormat
 }

@@ -214,8 +214,16 @@ func TestLogsOptions(t *testing.T) {
 	runOptsTests(t, NewCmdLogs, []optsTest[LogsOptions]{
 		{name: "defaults", args: nil, want: LogsOptions{Lines: 15}},
 		{name: "flags", args: []string{"api", "web", "--lines", "50", "--nostream", "--err", "--raw"},
-			want: LogsOptions{Selectors: []string{"api", "web"}, Lines: 50, NoStream: true, ErrOnly: true, Raw: true}},
+			want: LogsOptions{Selectors: []string{"api", "web"}, Lines: 50, NoStream: true, ErrOnly: true, Raw: true, LinesGiven: true}},
 		{name: "json", args: []string{"--json", "--out"}, want: LogsOptions{Lines: 15, JSON: true, OutOnly: true}},
+		{name: "timestamp takes the next word, as PM2's does", args: []string{"--timestamp", "api"}, want: LogsOptions{Lines: 15, Timestamp: "api"}},
+		{name: "timestamp alone", args: []string{"api", "--timestamp"},
+			want: LogsOptions{Selectors: []string{"api"}, Lines: 15, Timestamp: "YYYY-MM-DD-HH:mm:ss"}},
+		{name: "timestamp then a flag", args: []string{"--timestamp", "--format", "--highlight", "GET"},
+			want: LogsOptions{Lines: 15, Timestamp: "YYYY-MM-DD-HH:mm:ss", Format: true, Highlight: "GET"}},
+		{name: "bare highlight", args: []string{"--highlight"}, want: LogsOptions{Lines: 15}},
+		{name: "json and format", args: []string{"--json", "--format"}, err: "--json and --format are two forms of output"},
+		{name: "a Go layout", args: []string{"--timestamp", "15:04"}, err: "no date token"},
 		{name: "negative lines", args: []string{"--lines", "-3"}, err: "--lines -3 is negative"},
 		{name: "both streams", args: []string{"--out", "--err"}, err: "--out and --err together are the default"},
 	})

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
+	"github.com/tendpm/tend/internal/dayjs"
 )
 
 // LogsOptions are logs': which apps, how many past lines, which streams,
@@ -30,6 +31,14 @@ type LogsOptions struct {
 	ErrOnly   bool
 	Raw       bool
 	JSON      bool
+	Format    bool
+	// Timestamp is --timestamp's dayjs format ("" for none); Highlight
+	// --highlight's word.
+	Timestamp string
+	Highlight string
+	// LinesGiven is set when --lines was: --json and --format then print
+	// past lines too (PM2's print only live ones).
+	LinesGiven bool
 }
 
 // NewCmdLogs builds logs; runF, if not nil, runs instead of logsRun.
@@ -49,6 +58,15 @@ func NewCmdLogs(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 			if opts.OutOnly && opts.ErrOnly {
 				return fmt.Errorf("--out and --err together are the default; give one or neither: %w", api.ErrInvalid)
 			}
+			if opts.JSON && opts.Format {
+				return fmt.Errorf("--json and --format are two forms of output; give one: %w", api.ErrInvalid)
+			}
+			if opts.Timestamp != "" {
+				if _, err := dayjs.Compile(opts.Timestamp); err != nil {
+					return fmt.Errorf("--timestamp: %v: %w", err, api.ErrInvalid)
+				}
+			}
+			opts.LinesGiven = cmd.Flags().Changed("lines")
 			opts.Context = cmd.Context()
 			opts.Selectors = args
 			return runF(opts)
@@ -59,8 +77,13 @@ func NewCmdLogs(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 		fs.BoolVar(&opts.NoStream, "nostream", false, "print the past lines and exit")
 		fs.BoolVar(&opts.OutOnly, "out", false, "only standard output")
 		fs.BoolVar(&opts.ErrOnly, "err", false, "only standard error")
-		fs.BoolVar(&opts.Raw, "raw", false, "lines only, without the id|name prefix")
-		fs.BoolVar(&opts.JSON, "json", false, "one JSON object per line")
+		fs.BoolVar(&opts.Raw, "raw", false, "lines only, without the id|name prefix (standard error's on stderr)")
+		fs.BoolVar(&opts.JSON, "json", false, "live lines as PM2's JSON objects (message, timestamp, type, process_id, app_name) and process events")
+		fs.BoolVar(&opts.Format, "format", false, "live lines as timestamp=... app=... id=... type=... message=...")
+		fs.StringVar(&opts.Timestamp, "timestamp", "", "prefix live lines with the time, in this dayjs format (alone: YYYY-MM-DD-HH:mm:ss)")
+		optionalValue(fs, "timestamp", "YYYY-MM-DD-HH:mm:ss")
+		fs.StringVar(&opts.Highlight, "highlight", "", "highlight this word in the lines (on a terminal)")
+		optionalValue(fs, "highlight", "")
 	})
 	return cmd
 }
@@ -73,16 +96,38 @@ func logsRun(opts *LogsOptions) error {
 	case opts.ErrOnly:
 		q.Stream = "err"
 	}
+	p := &logPrinter{io: opts.IO, mode: logsPlain, highlight: opts.Highlight, width: 3}
+	switch {
+	case opts.Raw:
+		p.mode = logsRaw
+	case opts.JSON:
+		p.mode = logsJSON
+	case opts.Format:
+		p.mode = logsFormat
+	}
+	if opts.Timestamp != "" {
+		p.stamp, _ = dayjs.Compile(opts.Timestamp) // checked with the flags
+	}
+	if (opts.JSON || opts.Format) && !opts.LinesGiven && !opts.NoStream {
+		q.Lines = 0 // PM2's --json and --format print live lines only
+	}
+	// Without a selector, the daemon's own log comes too, as PM2's does,
+	// except in the forms that leave it out there (--json, --raw) and for
+	// one stream only.
+	all := len(opts.Selectors) == 0 || slices.Contains(opts.Selectors, "all")
+	q.Daemon = all && !opts.Raw && !opts.JSON && q.Stream == ""
 	ctx, stop := signal.NotifyContext(opts.Context, os.Interrupt)
 	defer stop()
-	plain := !opts.Raw && !opts.JSON
+	plain := p.mode == logsPlain
 	// PM2 pads "id|name" to one more than the longest seen. The lookup also
 	// fails an unknown app before anything is printed.
-	width := 3
-	if plain {
+	var names map[string]bool
+	if plain || opts.JSON {
 		if procs, err := opts.Client().Summaries(ctx, opts.Selectors...); err == nil {
-			for _, p := range procs {
-				width = max(width, len(strconv.Itoa(p.PMID))+1+len(p.Name)+1)
+			names = map[string]bool{}
+			for _, pr := range procs {
+				p.width = max(p.width, len(strconv.Itoa(pr.PMID))+1+len(pr.Name)+1)
+				names[pr.Name] = true
 			}
 		} else if len(opts.Selectors) > 0 {
 			return err
@@ -95,39 +140,20 @@ func logsRun(opts *LogsOptions) error {
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "[tend] last %d lines of %s, then live output (Ctrl-C to stop; change with --lines)\n", opts.Lines, what)
 	}
-	enc := json.NewEncoder(opts.IO.Out)
-	err := opts.Client().Logs(ctx, q, func(l api.LogLine) error {
-		switch {
-		case opts.JSON:
-			return enc.Encode(l)
-		case opts.Raw:
-			_, err := fmt.Fprintln(opts.IO.Out, l.Line)
-			return err
-		}
-		return printLogLine(opts.IO, l, &width)
-	})
+	if opts.JSON && !opts.NoStream {
+		// PM2's --json also prints process events.
+		go func() {
+			_ = opts.Client().Events(ctx, func(ev api.Event) error {
+				if !all && !names[ev.Name] {
+					return nil
+				}
+				return p.event(ev)
+			})
+		}()
+	}
+	err := opts.Client().Logs(ctx, q, p.line)
 	if ctx.Err() != nil {
 		return nil // Ctrl-C
 	}
-	return err
-}
-
-// printLogLine prints a line the way PM2 does: "0|api  | text", the
-// "id|name" column as wide as the longest one seen plus one.
-func printLogLine(ios *IOStreams, l api.LogLine, width *int) error {
-	name := strconv.Itoa(l.PMID) + "|" + l.Name
-	if l.PMID < 0 {
-		name = "tend"
-	}
-	*width = max(*width, len(name)+1)
-	prefix := fmt.Sprintf("%-*s |", *width, name)
-	if ios.Color {
-		color := ansiGreen
-		if l.Stream == "err" {
-			color = ansiRed
-		}
-		prefix = color + prefix + ansiReset
-	}
-	_, err := fmt.Fprintf(ios.Out, "%s %s\n", prefix, l.Line)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/rotation"
 	"github.com/tendpm/tend/internal/spec"
 )
 
@@ -179,6 +180,7 @@ var attrTable = []attrSpec{
 		a.spec.Time = b
 		return err
 	}},
+	{name: "log_rotate", decode: decodeLogRotate},
 	{name: "pid_file", aliases: []string{"pid"}, decode: func(a *appBuild, v *node) error {
 		s, err := a.str(v)
 		a.spec.PidFile = s
@@ -493,6 +495,67 @@ func decodeReady(a *appBuild, v *node) error {
 		}
 	}
 	a.spec.Ready = r
+	return nil
+}
+
+// decodeLogRotate reads log_rotate: false (no rotation for this app), or
+// an object of the daemon's rotation settings (max_size, retain, interval,
+// max_age, compress; camelCase too), each checked where it stands.
+func decodeLogRotate(a *appBuild, v *node) error {
+	if v.kind == kBool && !v.b {
+		a.spec.LogRotate = &api.LogRotate{MaxSize: "none", Interval: "none"}
+		return nil
+	}
+	if v.kind != kObject {
+		return a.typeErr(v, `false, or an object like {max_size: "10M", retain: 5, interval: "daily"}`)
+	}
+	r := &api.LogRotate{}
+	for _, m := range v.obj {
+		key := m.key
+		for _, k := range []string{"max_size", "max_age"} {
+			if key == camelCase(k) {
+				key = k
+			}
+		}
+		if key == "compress" {
+			b, err := a.boolean(m.val)
+			if err != nil {
+				return err
+			}
+			r.Compress = &b
+			continue
+		}
+		var field *string
+		switch key {
+		case "max_size":
+			field = &r.MaxSize
+		case "retain":
+			field = &r.Retain
+		case "interval":
+			field = &r.Interval
+		case "max_age":
+			field = &r.MaxAge
+		default:
+			a.warnAt(m.keyPos, "unknown key %q in log_rotate; it takes max_size, retain, interval, max_age and compress", m.key)
+			continue
+		}
+		switch {
+		case m.val.kind == kNumber && m.val.n == math.Trunc(m.val.n):
+			*field = jsNumber(m.val.n)
+		case m.val.kind == kBool && !m.val.b && key != "retain":
+			*field = "none"
+		default:
+			s, err := a.str(m.val)
+			if err != nil {
+				return err
+			}
+			*field = s
+		}
+		if err := rotation.Check(&api.LogRotate{MaxSize: r.MaxSize, Retain: r.Retain, Interval: r.Interval, MaxAge: r.MaxAge}); err != nil {
+			return a.fail(m.val, "%s", trimClass(err))
+		}
+	}
+	a.spec.LogRotate = r
 	return nil
 }
 

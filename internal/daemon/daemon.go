@@ -24,6 +24,7 @@ import (
 	"github.com/tendpm/tend/internal/cgroup"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/metrics"
+	"github.com/tendpm/tend/internal/rotation"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -80,6 +81,12 @@ type Daemon struct {
 	// noSpawn makes start add apps without running them (fuzzing the API
 	// must not run whatever a random body names).
 	noSpawn bool
+
+	// logTable holds every open log file and rotates them; daemonLog is
+	// tend.log, one of them; settings make the rotation policy.
+	logTable  *logs.Table
+	daemonLog *logs.DaemonLog
+	settings  settings
 }
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,
@@ -96,14 +103,18 @@ func Run(home string, opts Options) error {
 	if err := secureHome(home, acc.socketGID); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	slog.SetDefault(log)
-
 	pidFile, err := lockPidFile(api.Home(home).Pid())
 	if err != nil {
 		return err
 	}
 	defer pidFile.Close()
+
+	hub, table := logs.NewHub(), logs.NewTable(rotation.Default())
+	defer table.Close()
+	dlog := daemonLog(home, table, hub)
+	defer dlog.Close()
+	log := slog.New(slog.NewTextHandler(dlog, nil))
+	slog.SetDefault(log)
 
 	reaper, err := supervise.NewReaper()
 	if err != nil {
@@ -115,6 +126,9 @@ func Run(home string, opts Options) error {
 	d.access = acc
 	d.cgroups = cgroup.Open(cgroupName(home))
 	defer d.cgroups.Close()
+	d.hub, d.logTable, d.daemonLog = hub, table, dlog
+	d.loadSettings()
+	table.OnNotice(d.logNotice)
 	if err := d.initCluster(); err != nil {
 		return err
 	}
@@ -144,7 +158,7 @@ loop:
 					log.Error("recreate socket", "err", err)
 				}
 			case unix.SIGUSR2:
-				d.reopenLogs()
+				_, _ = d.reopenLogs()
 			default:
 				log.Info("signal received, stopping apps", "signal", s.String())
 				d.stopAll()
@@ -171,6 +185,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		log:           log,
 		reaper:        reaper,
 		hub:           logs.NewHub(),
+		logTable:      logs.NewTable(rotation.Default()),
 		bus:           newBus(),
 		sampler:       metrics.NewSampler(),
 		startedAt:     time.Now(),
@@ -180,6 +195,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		reg:           newRegistry(pool),
 		pool:          pool,
 	}
+	d.settings.path = api.Home(home).Path(api.SettingsFile)
 	d.srv = &http.Server{
 		Handler:           d.Handler(),
 		ConnContext:       d.connContext,
@@ -353,12 +369,52 @@ func (d *Daemon) stopAll() int {
 	return len(procs)
 }
 
-func (d *Daemon) reopenLogs() {
-	for _, p := range d.reg.all() {
-		if err := p.ReopenLogs(); err != nil {
-			d.log.Error("reopen logs", "app", p.Name(), "err", err)
-		}
+// reopenLogs reopens every log file, tend.log too (SIGUSR2, tend
+// reloadLogs): after an external tool renamed them, writing goes on in new
+// files at the same paths.
+func (d *Daemon) reopenLogs() (int, error) {
+	n, err := d.logTable.Reopen()
+	if err != nil {
+		d.log.Error("reopen log files", "reopened", n, "err", err)
+	} else {
+		d.log.Info("log files reopened", "files", n)
 	}
+	return n, err
+}
+
+// daemonLog is where the daemon logs: tend.log, as a file of the log
+// table (rotated with the apps' files), when the daemon was started with
+// its output there (the CLI does that); else its stderr, a terminal.
+func daemonLog(home string, table *logs.Table, hub *logs.Hub) *logs.DaemonLog {
+	path := api.Home(home).Log()
+	var a, b unix.Stat_t
+	if unix.Fstat(2, &b) != nil || unix.Stat(path, &a) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return logs.NewDaemonLogTo(os.Stderr, hub)
+	}
+	l, err := logs.OpenDaemonLog(table, path, hub, func(fd int) {
+		// What the Go runtime prints (a panic) goes to the current file.
+		_ = unix.Dup3(fd, 1, 0)
+		_ = unix.Dup3(fd, 2, 0)
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tend daemon: %v; logging to stderr\n", err)
+		return logs.NewDaemonLogTo(os.Stderr, hub)
+	}
+	return l
+}
+
+// logNotice turns what the log table reports into an event.
+func (d *Daemon) logNotice(n logs.Notice) {
+	ev := api.Event{Event: n.Kind, At: time.Now().UnixMilli(), PMID: n.Src.PMID, Name: n.Src.Name, File: n.File, Dropped: n.Dropped}
+	if n.Src.Name == "" {
+		ev.PMID = -1
+	}
+	if n.Err != nil {
+		ev.Reason = n.Err.Error()
+	}
+	// No registry lookup for the namespace: a pump's write reports this,
+	// and it must not wait on the registry's lock.
+	d.notify(ev)
 }
 
 // waitGroup waits up to timeout for wg. A log pipe stays open while any

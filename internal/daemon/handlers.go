@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tendpm/tend/api"
@@ -35,6 +36,10 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteLogs:      d.handleLogs,
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,
+
+		api.RouteReloadLogs: d.handleReloadLogs,
+		api.RouteSettings:   d.handleSettings,
+		api.RouteSet:        d.handleSet,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
@@ -275,4 +280,14 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, en
 		}
 	}
 	return out
+}
+
+// handleReloadLogs reopens every log file (PM2's reloadLogs).
+func (d *Daemon) handleReloadLogs(w http.ResponseWriter, r *http.Request) error {
+	n, err := d.reopenLogs()
+	resp := api.ReloadLogsResponse{Files: n}
+	if err != nil {
+		resp.Errors = strings.Split(err.Error(), "\n")
+	}
+	return writeJSON(w, resp)
 }

@@ -79,3 +79,15 @@ func (d *Daemon) pidPath(s *api.AppSpec, pmid int) string {
 	}
 	return api.Home(d.home).Path(api.PidsDir, spec.FileName(s.Name)+"-"+strconv.Itoa(pmid)+".pid")
 }
+
+// logOptions is how an app's runs write their files: in the daemon's
+// table, rotated by its policy under the app's log_rotate, in the app's
+// format.
+func (d *Daemon) logOptions(s *api.AppSpec) logs.SinkOptions {
+	f, err := logs.NewFormat(s.LogType, s.LogDateFormat)
+	if err != nil {
+		// spec.Prepare refused such a format already.
+		d.log.Error("log format; writing lines as they come", "app", s.Name, "err", err)
+	}
+	return logs.SinkOptions{Table: d.logTable, Rotation: s.LogRotate, Format: f}
+}

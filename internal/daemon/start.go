@@ -237,7 +237,7 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *super
 func (d *Daemon) config(app spec.App, pmid int, set *sockets.Set) supervise.Config {
 	files, paths := d.logPaths(&app.Spec, pmid)
 	d.withUser(&files, app.User)
-	return supervise.Config{App: app, Files: files, Paths: paths, PidFile: d.pidPath(&app.Spec, pmid), Set: set}
+	return supervise.Config{App: app, Files: files, Paths: paths, Logs: d.logOptions(&app.Spec), PidFile: d.pidPath(&app.Spec, pmid), Set: set}
 }
 
 // restart restarts p, on app when it is not nil.

@@ -41,6 +41,8 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 	sels := q["sel"]
 	sc := requestScope(r)
 	everything := len(sels) == 0 || slices.Contains(sels, "all")
+	// tend.log speaks of every app: only for a peer who sees them all.
+	daemon := q.Get("daemon") == "1" && sc.all
 	var procs []*supervise.Proc
 	if everything {
 		procs = sc.filter(d.reg.all())
@@ -59,13 +61,16 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 			ids[p.PMID()] = true
 		}
 		f = d.hub.Follow(func(pmid int) bool { return ids[pmid] || everything && d.reg.sees(sc, pmid) }, streams...)
+		if daemon {
+			f.WithDaemon()
+		}
 		defer f.Close()
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	rc := http.NewResponseController(w)
 	if lines > 0 {
-		if err := d.writeTails(enc, procs, streams, lines); err != nil {
+		if err := d.writeTails(enc, procs, streams, daemon, lines); err != nil {
 			return err
 		}
 	}
@@ -98,10 +103,17 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
-func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams []logs.Stream, n int) error {
+// writeTails writes the last n lines of each file of procs (and of
+// tend.log with daemon), merged in time order (logs.TailMerged).
+func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams []logs.Stream, daemon bool, n int) error {
+	var srcs []logs.TailSource
+	if daemon {
+		srcs = append(srcs, logs.TailSource{Path: api.Home(d.home).Log(), PMID: -1, Name: logs.DaemonName, Stream: api.LogStreamDaemon, Daemon: true})
+	}
 	done := map[string]bool{} // instances that merge logs share files
 	for _, p := range procs {
 		s := p.Snapshot()
+		format, _ := logs.NewFormat(s.Env.LogType, s.Env.LogDateFormat)
 		for _, st := range []struct {
 			stream logs.Stream
 			path   string
@@ -113,17 +125,11 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 				continue
 			}
 			done[st.path] = true
-			lines, err := logs.TailAs(st.path, n, p.FileOwner(st.path))
-			if err != nil {
-				continue // not written yet, or unreadable: nothing to show
-			}
-			for _, l := range lines {
-				if err := enc.Encode(api.LogLine{PMID: s.PMID, Name: s.Name, Stream: st.stream.String(), Line: l}); err != nil {
-					return nil
-				}
-			}
+			srcs = append(srcs, logs.TailSource{Path: st.path, PMID: s.PMID, Name: s.Name, Stream: st.stream.String(), Format: format, Owner: p.FileOwner(st.path)})
 		}
 	}
+	// A client that left ends the stream; that is no error of the daemon's.
+	_ = logs.TailMerged(srcs, n, func(l api.LogLine) error { return enc.Encode(l) })
 	return nil
 }
 

@@ -32,20 +32,51 @@
 // of exactly MaxLine bytes is not cut. Followers see the same lines as the
 // file, without their newlines.
 //
+// # Files, shared and rotated
+//
+// A Table (one per daemon) owns every open log file: one File per file on
+// disk, shared by the Sinks that write it (instances that merge their
+// logs, out and err into a combined file, a path two apps name, a link)
+// and closed with the last of them. A File is the only writer of its
+// file: writes take its lock, one write(2) per batch, so between two
+// batches it can rotate (rename the file away, open a new one at the path:
+// shippers following by name read the old file to its end, then the new
+// one; no line is split or in two files), reopen (tend reloadLogs, SIGUSR2,
+// or a file found deleted or moved), or truncate (tend flush). Rotation
+// is by size (before a write would pass max_size) and on a schedule (the
+// table's one timer, armed only while some file needs it); one goroutine,
+// running only while it has work, then compresses rotated files and
+// removes those past retain or max_age. DeRuina/timberjack does the same
+// for one writer; its Logger fits neither several Sinks per file nor the
+// torn-line repair below, and keeps a goroutine per file, so this package
+// takes its ideas (unique rotated names, putting the file back when the new
+// one cannot be opened, compressing after the rename) and not its writer.
+//
+// # Formats
+//
+// A Sink writes lines as the app printed them, or stamped "<date>: <line>"
+// (PM2's time and log_date_format, in dayjs's tokens), or as one JSON
+// object per line in PM2's schema (log_type json), whose messages put
+// together are the app's output byte for byte. A stamp is formatted once
+// per batch at most (cached for its second), and a stamped batch is still
+// one write. Followers see the lines as the files have them, as in PM2.
+//
 // # Never block the app, never crash
 //
 // A failed write (full disk, a file whose descriptor went bad) drops that
-// batch for that file, counts it in Stats, and logs one slog error per
-// episode (the next successful write logs the recovery with the number of
-// bytes lost); the pump keeps draining the pipe either way. The only way a
-// line can be torn is a disk that fills up inside a write: the next write to
-// that file then starts with a newline, so the torn piece stays on its own
-// line. A slow follower never slows the files: its channel holds
-// FollowBuffer lines, lines that do not fit are dropped for it alone, and it
-// later receives one notice line (PMID -1, Name "tend") with the count.
-// (A disk that is merely slow does hold the app up once its pipe is full,
-// as if it wrote the file itself: the daemon buffers nothing beyond the
-// pipe.)
+// batch for that file, counts its lines (Stats, the app's counter that
+// jlist shows), and the Table reports one error per episode (logged, and
+// an event); the pump keeps draining the pipe either way. A write that a
+// disk filling up stops inside a line is cut back to its last whole line
+// (ftruncate), so the file holds whole lines only; the first write that
+// succeeds again starts with a marker line, "[tend: N lines lost here:
+// ...]", and the recovery is reported with the count. A descriptor gone
+// bad is reopened from its path, at most once a second. A slow follower
+// never slows the files: its channel holds FollowBuffer lines, lines that
+// do not fit are dropped for it alone, and it later receives one notice
+// line (PMID -1, Name "tend") with the count. (A disk that is merely slow
+// does hold the app up once its pipe is full, as if it wrote the file
+// itself: the daemon buffers nothing beyond the pipe.)
 //
 // # Cost
 //
@@ -71,11 +102,4 @@
 // grows the pipe (F_SETPIPE_SZ, up to 1 MiB) so the app keeps writing
 // meanwhile. poller_linux.go has the measurements; BenchmarkPipe repeats
 // them.
-//
-// # Later: timestamps and rotation
-//
-// Timestamps (PM2's `time`, `log_date_format`) and rotation are meant to fit
-// into Sink.emit: a per-Sink prefix hook would copy each line of a batch
-// after its prefix into one output buffer (still one write per batch), and
-// rotation is a Reopen after a rename, done under the Sink's write lock.
 package logs

@@ -172,7 +172,7 @@ func TestPumpFraming(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(via.name+"/"+tt.name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "out.log")
-				s, err := NewSink(Files{Out: path}, Source{Name: "t"}, nil)
+				s, err := NewSink(Files{Out: path}, Source{Name: "t"}, nil, SinkOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tendpm/tend/api"
 )
@@ -60,16 +61,36 @@ func (h *Hub) matching(pmid int) []*Follower {
 	return out
 }
 
+// publish sends l, a line of the daemon's own log, to the followers that
+// asked for those (Follower.WithDaemon).
+func (h *Hub) publish(l api.LogLine) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, f := range h.fs {
+		if f.daemon.Load() {
+			f.send(l)
+		}
+	}
+}
+
 // Follower receives live lines; see Hub.Follow.
 type Follower struct {
 	hub     *Hub
 	match   func(pmid int) bool
 	streams uint8
+	daemon  atomic.Bool // the daemon's own log lines too
 	ch      chan api.LogLine
 
 	mu      sync.Mutex // orders sends against Close and the drop notice
 	closed  bool
 	dropped int64
+}
+
+// WithDaemon makes f receive the lines of the daemon's own log too
+// (`tend logs` without a selector), and returns f.
+func (f *Follower) WithDaemon() *Follower {
+	f.daemon.Store(true)
+	return f
 }
 
 // Lines returns the channel of lines, closed by Close.
@@ -132,6 +153,12 @@ func dropNotice(n int64, at int64) api.LogLine {
 	}
 }
 
-func lineOf(pmid int, name, stream, line string, at int64) api.LogLine {
-	return api.LogLine{PMID: pmid, Name: name, Stream: stream, Line: line, At: at}
+// lineOf makes the LogLine of line. Bytes that are not UTF-8 would turn
+// into U+FFFD on the wire, so such a line carries its bytes in Raw too.
+func lineOf(pmid int, name, stream string, line []byte, at int64) api.LogLine {
+	l := api.LogLine{PMID: pmid, Name: name, Stream: stream, Line: string(line), At: at}
+	if !utf8.Valid(line) {
+		l.Raw = slices.Clone(line)
+	}
+	return l
 }

@@ -38,7 +38,7 @@ func pumpPipe(t testing.TB, s *Sink, st Stream) (*os.File, func()) {
 
 func newSink(t testing.TB, files Files, src Source, hub *Hub) *Sink {
 	t.Helper()
-	s, err := NewSink(files, src, hub)
+	s, err := NewSink(files, src, hub, SinkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +192,8 @@ func TestFullDisk(t *testing.T) {
 }
 
 // TestBadDescriptor closes a file's descriptor behind the sink's back
-// (EBADF): lines are dropped and logged once until Reopen, which recovers
-// and logs that.
+// (EBADF): the batch is dropped and logged, the next write reopens the
+// path, says where lines were lost and logs the recovery.
 func TestBadDescriptor(t *testing.T) {
 	logs := captureLogs(t)
 	path := filepath.Join(t.TempDir(), "out.log")
@@ -208,22 +208,19 @@ func TestBadDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro.Close()
-	s.emit(Out, []byte("lost 1\n"), "")
-	s.emit(Out, []byte("lost 2\n"), "")
-	if st := s.Stats(); st.Dropped != int64(len("lost 1\nlost 2\n")) || st.Errors != 2 {
-		t.Errorf("stats %+v: want 2 failed writes", st)
+	s.emit(Out, []byte("lost 1\nlost 2\n"), "")
+	if st := s.Stats(); st.Dropped != int64(len("lost 1\nlost 2\n")) || st.DroppedLines != 2 || st.Errors != 1 {
+		t.Errorf("stats %+v: want 1 failed write of 2 lines", st)
 	}
 	if n := logs.count(slog.LevelError); n != 1 {
 		t.Errorf("%d errors logged, want 1", n)
-	}
-	if err := s.Reopen(); err != nil {
-		t.Fatal(err)
 	}
 	s.emit(Out, []byte("after\n"), "")
 	if n := logs.count(slog.LevelInfo); n != 1 {
 		t.Errorf("%d recoveries logged, want 1", n)
 	}
-	if diff := cmp.Diff([]string{"before", "after"}, fileLines(t, path)); diff != "" {
+	want := []string{"before", "[tend: 2 lines lost here: this file could not be written (bad file descriptor)]", "after"}
+	if diff := cmp.Diff(want, fileLines(t, path)); diff != "" {
 		t.Errorf("file (-want +got):\n%s", diff)
 	}
 }
@@ -282,8 +279,8 @@ func TestReopenMissingDir(t *testing.T) {
 	}
 	s.emit(Out, []byte("dropped\n"), "")
 	s.emit(Out, []byte("dropped\n"), "")
-	if st := s.Stats(); st.Dropped != 16 {
-		t.Errorf("stats %+v: want 16 bytes dropped", st)
+	if st := s.Stats(); st.Dropped != 16 || st.DroppedLines != 2 {
+		t.Errorf("stats %+v: want 2 lines, 16 bytes dropped", st)
 	}
 	if n := logs.count(slog.LevelError); n != 1 {
 		t.Errorf("%d errors logged, want 1", n)
@@ -293,7 +290,7 @@ func TestReopenMissingDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.emit(Out, []byte("b\n"), "")
-	if diff := cmp.Diff([]string{"b"}, fileLines(t, path)); diff != "" {
+	if diff := cmp.Diff([]string{"[tend: 2 lines lost here: this file could not be written (log file \"" + path + "\": create its directory: mkdir " + dir + ": not a directory: invalid; fix the log path or its permissions)]", "b"}, fileLines(t, path)); diff != "" {
 		t.Errorf("file (-want +got):\n%s", diff)
 	}
 	if n := logs.count(slog.LevelInfo); n != 1 {
@@ -370,7 +367,7 @@ func TestSinkSharesDescriptors(t *testing.T) {
 func TestNewSinkError(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), nil, 0o600)
-	_, err := NewSink(Files{Out: filepath.Join(dir, "file", "out.log")}, Source{}, nil)
+	_, err := NewSink(Files{Out: filepath.Join(dir, "file", "out.log")}, Source{}, nil, SinkOptions{})
 	if err == nil {
 		t.Fatal("no error for a log path under a regular file")
 	}

@@ -275,7 +275,7 @@ var lastStats Stats
 // pumpToFile is the reader under test: Pump into a Sink on path.
 func pumpToFile(path string) func(r *os.File) error {
 	return func(r *os.File) error {
-		s, err := NewSink(Files{Out: path}, Source{PMID: 0, Name: "spam"}, NewHub())
+		s, err := NewSink(Files{Out: path}, Source{PMID: 0, Name: "spam"}, NewHub(), SinkOptions{})
 		if err != nil {
 			return err
 		}

@@ -21,9 +21,6 @@ var pending = []struct {
 	{"watch_delay", func(s *api.AppSpec) bool { return s.WatchDelay > 0 }},
 	{"max_memory_restart", func(s *api.AppSpec) bool { return s.MaxMemoryRestart > 0 }},
 	{"cron_restart", func(s *api.AppSpec) bool { return s.CronRestart != "" }},
-	{"time", func(s *api.AppSpec) bool { return s.Time }},
-	{"log_date_format", func(s *api.AppSpec) bool { return s.LogDateFormat != "" }},
-	{"log_type", func(s *api.AppSpec) bool { return s.LogType != "" }},
 }
 
 // Pending returns the attributes s sets that tend does not act on yet, in

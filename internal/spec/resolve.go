@@ -177,6 +177,9 @@ func (c *Resolver) resolve(s *api.AppSpec) ([]sockets.Addr, error) {
 		s.Umask = FormatUmask(m)
 	}
 	resolvePaths(s)
+	if err := c.resolveLogs(s); err != nil {
+		return nil, err
+	}
 	if strings.Contains(s.Interpreter, "python") {
 		if _, ok := s.Env["PYTHONUNBUFFERED"]; !ok {
 			s.Env["PYTHONUNBUFFERED"] = "1"

@@ -25,8 +25,11 @@ type Config struct {
 	App spec.App // prepared (spec.Prepare)
 	// Files are the resolved log paths ("" = not written); Paths are what
 	// jlist shows (with /dev/null for a disabled file).
-	Files   logs.Files
-	Paths   LogPaths
+	Files logs.Files
+	Paths LogPaths
+	// Logs says how the runs write their files (format, rotation, the
+	// daemon's table of open files).
+	Logs    logs.SinkOptions
 	PidFile string
 	// Set holds the app's sockets, shared by its instances (nil: none);
 	// declared ones reach every run as LISTEN_FDS.
@@ -120,6 +123,9 @@ type Proc struct {
 	cancelPumps context.CancelFunc
 
 	view atomic.Pointer[view]
+
+	// logDropped counts the lines its log files lost, over all runs.
+	logDropped atomic.Int64
 
 	// st is the loop's; nothing else touches it.
 	st state

@@ -97,7 +97,9 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 			return nil, fmt.Errorf("pid file: %v", err)
 		}
 	}
-	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub)
+	logOpts := cfg.Logs
+	logOpts.Dropped = &p.logDropped
+	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open log files: %s; pass writable paths with -o and -e", api.Message(err))
 	}

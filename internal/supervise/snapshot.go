@@ -132,6 +132,7 @@ func (p *Proc) Snapshot() api.Process {
 		Reason:           v.reason,
 		ExitSignal:       v.exitSignal,
 		ExitReason:       v.exitReason,
+		LogDroppedLines:  p.logDropped.Load(),
 	}
 	if !v.lastUptime.IsZero() {
 		e.PMUptime = v.lastUptime.UnixMilli()
