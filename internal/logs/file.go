@@ -27,8 +27,8 @@ type File struct {
 	t     *Table
 	path  string
 	owner safefile.Owner // whose file it is (package safefile)
-	keys []string // the paths the table knows it by (links, "a/./b")
-	refs int      // guarded by t.mu
+	keys  []string       // the paths the table knows it by (links, "a/./b")
+	refs  int            // guarded by t.mu
 
 	dirty atomic.Bool // written since the table last checked the path
 
