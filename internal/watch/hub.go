@@ -19,9 +19,9 @@ type Hub struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	fs     *fsnotify.Watcher                 // nil until the first Watch
+	fs     *fsnotify.Watcher                // nil until the first Watch
 	dirs   map[string]map[*Watcher]struct{} // watched directory -> its Watchers
-	warned bool                              // the watch limit was reported
+	warned bool                             // the watch limit was reported
 	closed bool
 	done   chan struct{} // closed when the event loop ends
 
