@@ -27,6 +27,7 @@ import (
 	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
+	"github.com/tendpm/tend/internal/watch"
 )
 
 // Daemon is the running daemon.
@@ -35,6 +36,7 @@ type Daemon struct {
 	log       *slog.Logger
 	reaper    *supervise.Reaper
 	hub       *logs.Hub
+	watches   *watch.Hub // the apps' file watchers
 	bus       *bus
 	sampler   *metrics.Sampler
 	startedAt time.Time
@@ -139,6 +141,7 @@ loop:
 		}
 	}
 	d.trim.stop()
+	d.watches.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
@@ -157,6 +160,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		log:           log,
 		reaper:        reaper,
 		hub:           logs.NewHub(),
+		watches:       watch.NewHub(log),
 		bus:           newBus(),
 		sampler:       metrics.NewSampler(),
 		startedAt:     time.Now(),

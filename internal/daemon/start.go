@@ -204,7 +204,7 @@ func (d *Daemon) deleteProc(p *supervise.Proc) error {
 	return err
 }
 
-func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
+func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set, turns *supervise.Turns) *supervise.Proc {
 	return supervise.New(supervise.Options{
 		PMID:    pmid,
 		Index:   index,
@@ -218,6 +218,8 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *super
 		Self:    d.self,
 		Preload: d.preload,
 		RunDir:  d.runDir,
+		Watches: d.watches,
+		Turns:   turns,
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
+	"github.com/tendpm/tend/internal/watch"
 )
 
 // Config is what a Proc runs: the app, where its output and pid go, and
@@ -52,6 +53,12 @@ type Options struct {
 	Log    *slog.Logger
 	// Clock is the Proc's time (nil: the wall clock).
 	Clock Clock
+	// Watches watches the app's files when its spec says so (nil: no
+	// watching). Turns is shared by the instances of one app: they take
+	// turns at reloading themselves (watch_reload, health checks), so
+	// that never all of them are replaced at once.
+	Watches *watch.Hub
+	Turns   *Turns
 
 	// Cluster mode (package sockets): declared sockets reach a run through
 	// the shim in Self, the tend binary, so LISTEN_PID is right. Preload is
@@ -73,12 +80,15 @@ type deps struct {
 	Notify                func(api.Event)
 	Log                   *slog.Logger
 	Self, Preload, RunDir string
+	Watches               *watch.Hub
+	Turns                 *Turns
 }
 
 func (o *Options) deps() deps {
 	return deps{
 		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
 		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
+		Watches: o.Watches, Turns: o.Turns,
 	}
 }
 
@@ -138,6 +148,15 @@ type state struct {
 
 	busy  bool     // an operation is under way
 	queue []func() // operations waiting for it
+
+	// What restarts the app besides a crash (watch.go, cron.go,
+	// health.go), and why it last did.
+	watch         watchState
+	cron          cronState
+	health        healthState
+	restartReason string
+	restartHook   bool            // on_restart is due once the run starts
+	hooks         map[string]bool // the hooks running
 }
 
 // cfgInfo is a Config with what is derived from it lazily: the version
@@ -183,6 +202,11 @@ func New(o Options) *Proc {
 		createdAt: p.clock.Now(),
 	}
 	p.publish()
+	// A cron_restart runs from the start, stopped or not: it starts a
+	// stopped app when due (PM2's jobs with --no-autostart).
+	if o.Config.App.Spec.CronRestart != "" {
+		p.post(p.syncCron)
+	}
 	return p
 }
 
@@ -307,9 +331,12 @@ func (p *Proc) Start() error {
 	})
 }
 
-// Stop stops the process with its stop sequence and leaves it stopped.
+// Stop stops the process with its stop sequence and leaves it stopped. It
+// stops watching too, and records watch as off (PM2's stopWatch), so that
+// starting the app again does not watch unless asked; cron_restart stays.
 func (p *Proc) Stop() error {
 	return p.call(true, func(reply func(error)) {
+		p.stopWatching()
 		p.stop(func(err error) {
 			reply(err)
 			p.opDone()
@@ -324,28 +351,32 @@ func (p *Proc) Stop() error {
 // is no restart. For an app that asked to be waited for, Restart returns
 // once it is ready.
 func (p *Proc) Restart(cfg *Config) error {
-	return p.call(true, func(reply func(error)) {
-		running := p.st.run != nil
-		p.stop(func(err error) {
-			defer p.opDone()
-			switch {
-			case err != nil:
-				reply(err)
-				return
-			case p.st.deleted:
-				reply(p.deletedErr())
-				return
-			}
-			if cfg != nil {
-				p.st.cfg = &cfgInfo{Config: *cfg}
-			}
-			p.st.createdAt = p.clock.Now()
-			p.st.counters = Counters{}
-			if running {
-				p.st.restarts++
-			}
-			p.launchThen(reply)
-		})
+	return p.call(true, func(reply func(error)) { p.restartOp(cfg, reply) })
+}
+
+// restartOp is Restart's operation: it answers reply and ends with
+// opDone.
+func (p *Proc) restartOp(cfg *Config, reply func(error)) {
+	running := p.st.run != nil
+	p.stop(func(err error) {
+		defer p.opDone()
+		switch {
+		case err != nil:
+			reply(err)
+			return
+		case p.st.deleted:
+			reply(p.deletedErr())
+			return
+		}
+		if cfg != nil {
+			p.st.cfg = &cfgInfo{Config: *cfg}
+		}
+		p.st.createdAt = p.clock.Now()
+		p.st.counters = Counters{}
+		if running {
+			p.st.restarts++
+		}
+		p.launchThen(reply)
 	})
 }
 
@@ -358,6 +389,10 @@ func (p *Proc) SetConfig(cfg Config) error {
 	return p.call(true, func(reply func(error)) {
 		defer p.opDone()
 		p.st.cfg = &cfgInfo{Config: cfg}
+		p.syncCron()
+		if p.st.watch.w != nil {
+			p.syncWatch()
+		}
 		reply(nil)
 	})
 }
@@ -366,6 +401,8 @@ func (p *Proc) SetConfig(cfg Config) error {
 // afterwards (its methods fail with ErrNotFound).
 func (p *Proc) Delete() error {
 	return p.call(true, func(reply func(error)) {
+		p.unwatch()
+		p.stopCron()
 		p.stop(func(err error) {
 			p.st.deleted = true
 			p.emit("delete", true)
@@ -459,6 +496,7 @@ func (p *Proc) notRunning(v *view) error {
 // launchThen launches a run and answers reply: at once, or, for an app
 // that asked to be waited for, once it is ready or failed to be.
 func (p *Proc) launchThen(reply func(error)) {
+	reply = p.whenWatching(reply)
 	r, err := p.launch()
 	if err != nil || !awaitsReadiness(&r.cfg.App.Spec) {
 		reply(err)
@@ -480,9 +518,17 @@ func (p *Proc) launchThen(reply func(error)) {
 // An app that asks to be waited for (wait_ready, a ready probe) stays
 // launching until it is ready; others are online at once, as in PM2.
 func (p *Proc) launch() (*run, error) {
+	// Watching and cron follow the config each run starts on; an app that
+	// fails to start keeps watching, so that a fix restarts it.
+	p.syncWatch()
+	p.syncCron()
 	p.st.status = api.StatusLaunching
 	p.st.reason = ""
 	p.st.restartAt = time.Time{}
+	if p.st.restartHook {
+		p.st.restartHook = false
+		defer p.hook(hookRestart)
+	}
 	r, err := p.spawn(p.st.cfg)
 	if err != nil {
 		s := &p.st.cfg.App.Spec
@@ -493,6 +539,7 @@ func (p *Proc) launch() (*run, error) {
 	p.st.run = r
 	p.st.lastUptime = r.startedAt
 	p.writePidFile(r)
+	p.armHealth(r)
 	if !awaitsReadiness(&r.cfg.App.Spec) {
 		p.st.status = api.StatusOnline
 		p.emit("online", false)
@@ -539,6 +586,7 @@ func (p *Proc) fail(reason string) {
 	p.st.reason = reason
 	p.o.Log.Error("app errored", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "reason", reason)
 	p.emit("errored", false)
+	p.hook(hookErrored)
 }
 
 // stop runs the stop sequence of the current run, if any, and leaves the
@@ -575,6 +623,9 @@ func (p *Proc) endRun(r *run) {
 		return
 	}
 	p.st.run = nil
+	if p.st.health.run == r {
+		p.stopHealth()
+	}
 	if r.exited {
 		p.st.exitCode, p.st.exitSignal = exitOf(r.status)
 	}
@@ -620,6 +671,7 @@ func (p *Proc) crashed(r *run) {
 			p.st.reason = d.Reason
 		}
 		p.emitExit(d)
+		p.hook(hookExit)
 		if d.Errored {
 			p.fail(d.Reason)
 		}
@@ -627,7 +679,7 @@ func (p *Proc) crashed(r *run) {
 			return
 		}
 		if d.Delay <= 0 {
-			p.st.restarts++
+			p.countRestart()
 			if _, err := p.launch(); err != nil {
 				p.o.Log.Error("restart failed", "app", s.Name, "id", p.o.PMID, "err", err)
 			}
@@ -657,7 +709,7 @@ func (p *Proc) delayedRestart(gen int) {
 		return
 	}
 	p.st.timer = nil
-	p.st.restarts++
+	p.countRestart()
 	if _, err := p.launch(); err != nil {
 		p.o.Log.Error("restart failed", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "err", err)
 	}

@@ -29,6 +29,10 @@ type view struct {
 	exitSignal string
 	reason     string
 	restartAt  time.Time
+	watching   bool
+	cronNext   time.Time
+	autoReason string
+	health     string
 }
 
 // publish makes the loop's state visible to the read-only methods.
@@ -47,6 +51,10 @@ func (p *Proc) publish() {
 		exitSignal: st.exitSignal,
 		reason:     st.reason,
 		restartAt:  st.restartAt,
+		watching:   st.watch.w != nil,
+		cronNext:   st.cron.next,
+		autoReason: st.restartReason,
+		health:     st.health.text,
 	})
 }
 
@@ -110,6 +118,12 @@ func (p *Proc) Snapshot() api.Process {
 		Username:         currentUser(),
 		Reason:           v.reason,
 		ExitSignal:       v.exitSignal,
+		Watching:         v.watching,
+		RestartReason:    v.autoReason,
+		Health:           v.health,
+	}
+	if !v.cronNext.IsZero() {
+		e.CronNext = v.cronNext.UnixMilli()
 	}
 	if !v.lastUptime.IsZero() {
 		e.PMUptime = v.lastUptime.UnixMilli()

@@ -46,6 +46,9 @@ type Options struct {
 	// Poll is the polling interval of trees inotify cannot take (0:
 	// DefaultPoll).
 	Poll time.Duration
+	// UsePolling polls every tree, for file systems that send no inotify
+	// events (network mounts).
+	UsePolling bool
 }
 
 // Change is one burst of changes.
@@ -126,7 +129,7 @@ func (w *Watcher) addRootLocked(root string) error {
 	if err != nil {
 		return fmt.Errorf("watch path %s: %v", root, err)
 	}
-	if !fi.IsDir() {
+	if !fi.IsDir() && !w.o.UsePolling {
 		dir := filepath.Dir(real)
 		w.files[real] = struct{}{}
 		if _, ok := w.fileDirs[dir]; ok {
@@ -140,6 +143,10 @@ func (w *Watcher) addRootLocked(root string) error {
 			return fmt.Errorf("watch path %s: %v", root, err)
 		}
 		w.fileDirs[dir] = struct{}{}
+		return nil
+	}
+	if w.o.UsePolling {
+		w.polled = append(w.polled, real)
 		return nil
 	}
 	if err := w.addTreeLocked(real); err != nil {
