@@ -11,12 +11,12 @@ import (
 // runs (bash -c, in the app's directory and environment) when a run ends
 // on its own, when the app restarts, and when it becomes errored, for
 // notifications. Each gets the process's jlist JSON on stdin and
-// hookTimeout to finish (then its process group is killed); its output
+// HookTimeout to finish (then its process group is killed); its output
 // goes to tend.log. One run of each hook at a time per process: a crash
 // loop does not pile them up.
 
-// hookTimeout bounds a hook.
-const hookTimeout = 30 * time.Second
+// DefaultHookTimeout bounds a hook.
+const DefaultHookTimeout = 30 * time.Second
 
 // Hook names, the attributes' names.
 const (
@@ -52,9 +52,10 @@ func (p *Proc) hook(name string) {
 	in, _ := json.Marshal(p.Snapshot())
 	in = append(in, '\n')
 	cfg := p.st.cfg
+	timeout := p.o.HookTimeout
 	go func() {
 		defer p.post(func() { delete(p.st.hooks, name) })
-		ctx, cancel := context.WithTimeout(context.Background(), hookTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		out, code, err := p.runCommand(ctx, cfg, line, in)
 		log := p.o.Log.With("app", app, "id", p.o.PMID, "hook", name)
@@ -67,7 +68,7 @@ func (p *Proc) hook(name string) {
 		case err != nil:
 			log.Error("hook did not run", "err", err)
 		case ctx.Err() != nil:
-			log.Error("hook killed: it ran longer than " + hookTimeout.String())
+			log.Error("hook killed: it ran longer than " + timeout.String())
 		case code != 0:
 			log.Warn("hook failed", "exit_code", code)
 		}

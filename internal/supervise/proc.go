@@ -59,6 +59,8 @@ type Options struct {
 	// that never all of them are replaced at once.
 	Watches *watch.Hub
 	Turns   *Turns
+	// HookTimeout bounds each hook (0: DefaultHookTimeout).
+	HookTimeout time.Duration
 
 	// Cluster mode (package sockets): declared sockets reach a run through
 	// the shim in Self, the tend binary, so LISTEN_PID is right. Preload is
@@ -82,13 +84,14 @@ type deps struct {
 	Self, Preload, RunDir string
 	Watches               *watch.Hub
 	Turns                 *Turns
+	HookTimeout           time.Duration
 }
 
 func (o *Options) deps() deps {
 	return deps{
 		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
 		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
-		Watches: o.Watches, Turns: o.Turns,
+		Watches: o.Watches, Turns: o.Turns, HookTimeout: o.HookTimeout,
 	}
 }
 
@@ -186,6 +189,9 @@ func New(o Options) *Proc {
 	}
 	if o.Clock == nil {
 		o.Clock = realClock{}
+	}
+	if o.HookTimeout <= 0 {
+		o.HookTimeout = DefaultHookTimeout
 	}
 	pumps, cancelPumps := context.WithCancel(context.Background())
 	p := &Proc{
