@@ -307,20 +307,17 @@ func (d *Daemon) removeSocket() {
 // shutdown makes Run return after the current requests are answered.
 func (d *Daemon) shutdown() { d.quitMu.Do(func() { close(d.quit) }) }
 
-// stopAll stops every app with its stop sequence, all at once.
+// stopAll stops every app with its stop sequence, all at once but for
+// depends_on: an app stops before what it depends on.
 func (d *Daemon) stopAll() int {
 	procs := d.reg.all()
-	var wg sync.WaitGroup
-	for _, p := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.Delete(); err != nil {
-				d.log.Error("stop", "app", p.Name(), "id", p.PMID(), "err", err)
-			}
-		}()
-	}
-	wg.Wait()
+	// Dependents first (depends_on), each wave at once.
+	_ = eachInStopOrder(procs, func(p *supervise.Proc) error {
+		if err := p.Delete(); err != nil {
+			d.log.Error("stop", "app", p.Name(), "id", p.PMID(), "err", err)
+		}
+		return nil
+	})
 	return len(procs)
 }
 

@@ -160,6 +160,7 @@ type state struct {
 	restartReason string
 	restartHook   bool            // on_restart is due once the run starts
 	hooks         map[string]bool // the hooks running
+	doneWaiters   []func()        // AwaitDone's
 }
 
 // cfgInfo is a Config with what is derived from it lazily: the version
@@ -256,6 +257,7 @@ func (p *Proc) loop() {
 		}
 		p.mu.Unlock()
 		f()
+		p.wakeDoneWaiters()
 		p.publish()
 	}
 }
