@@ -382,7 +382,7 @@ func (p *Proc) restartOp(cfg *Config, reply func(error)) {
 		p.st.createdAt = p.clock.Now()
 		p.st.counters = Counters{}
 		if running {
-			p.st.restarts++
+			p.countRestart()
 		}
 		p.launchThen(reply)
 	})
