@@ -80,4 +80,13 @@ type ProcessEnv struct {
 	// LogDroppedLines counts the lines of this process that a log file
 	// could not take (a full disk, say), since the daemon started.
 	LogDroppedLines int64 `json:"tend_log_dropped_lines,omitempty"`
+	// CronNext is when cron_restart next restarts the app (ms since
+	// epoch).
+	CronNext int64 `json:"tend_cron_next,omitempty"`
+	// RestartReason says why tend itself last restarted the app: a file
+	// that changed, cron_restart, a failing health check.
+	RestartReason string `json:"tend_restart_reason,omitempty"`
+	// Health is the state of the health check: "ok", or the misses in a
+	// row and the last one's error.
+	Health string `json:"tend_health,omitempty"`
 }

@@ -84,7 +84,29 @@ type AppSpec struct {
 	// key): false, true, or the paths as given.
 	Watch       Watch    `json:"watch"`
 	IgnoreWatch []string `json:"ignore_watch,omitempty"`
-	WatchDelay  int      `json:"watch_delay,omitempty"`
+	// WatchDelay is how long (ms) the watched files must be quiet before
+	// the app restarts.
+	WatchDelay int `json:"watch_delay,omitempty"`
+	// WatchReload replaces the app's instances one at a time on a change
+	// (a reload, without downtime for an app that shares sockets) instead
+	// of restarting them.
+	WatchReload bool `json:"watch_reload,omitempty"`
+	// WatchOptions are the parts of PM2's watch_options (chokidar's) that
+	// tend has.
+	WatchOptions *WatchOptions `json:"watch_options,omitempty"`
+
+	// Health is a liveness probe: after Failures misses in a row the
+	// instance is restarted (reloaded, when the app shares sockets).
+	Health *HealthSpec `json:"health,omitempty"`
+	// DependsOn are the apps that must be started (ready, completed)
+	// before this one starts, and that it stops before.
+	DependsOn []Dependency `json:"depends_on,omitempty"`
+	// Hooks: commands run (with bash -c, the process's jlist JSON on
+	// stdin) when a run ends on its own, when the app restarts, and when
+	// it becomes errored.
+	OnExit    string `json:"on_exit,omitempty"`
+	OnRestart string `json:"on_restart,omitempty"`
+	OnErrored string `json:"on_errored,omitempty"`
 
 	// UID and GID are the user and group the app runs as (names or
 	// numbers; PM2's uid and gid, the CLI's --uid/--user and --gid). Only a
@@ -155,6 +177,59 @@ type ReadySpec struct {
 	HTTP string `json:"http,omitempty"`
 	TCP  string `json:"tcp,omitempty"`
 }
+
+// WatchOptions: UsePolling polls the watched trees every Interval ms
+// (default 2000) instead of asking the kernel (inotify), for file systems
+// that send no events (network mounts, some container bind mounts).
+type WatchOptions struct {
+	UsePolling bool `json:"usePolling,omitempty"`
+	Interval   int  `json:"interval,omitempty"`
+}
+
+// HealthSpec is a liveness probe: one of HTTP (a GET answered 2xx or
+// 3xx), TCP (a connection accepted) or Exec (a command, run with bash -c
+// in the app's directory and environment, that exits 0). Times in ms.
+type HealthSpec struct {
+	HTTP string `json:"http,omitempty"`
+	TCP  string `json:"tcp,omitempty"`
+	Exec string `json:"exec,omitempty"`
+	// Interval between probes (default 10 s), Timeout of each (default
+	// 5 s), the Failures in a row that restart the instance (default 3),
+	// and StartPeriod, after a start, during which misses do not count
+	// (default 0).
+	Interval    int `json:"interval,omitempty"`
+	Timeout     int `json:"timeout,omitempty"`
+	Failures    int `json:"failures,omitempty"`
+	StartPeriod int `json:"start_period,omitempty"`
+}
+
+// Health probe defaults.
+const (
+	DefaultHealthInterval = 10000 // ms
+	DefaultHealthTimeout  = 5000  // ms
+	DefaultHealthFailures = 3
+)
+
+// Dependency is one entry of depends_on: an app, and what it must have
+// done before the dependent app starts.
+type Dependency struct {
+	Name string `json:"name"`
+	// Condition is DependStarted (the default), DependReady or
+	// DependCompleted.
+	Condition string `json:"condition,omitempty"`
+}
+
+// Conditions of a Dependency.
+const (
+	// DependStarted: the app was started (online).
+	DependStarted = "started"
+	// DependReady: the app said it is ready (as a reload waits for: a Node
+	// server listening, process.send('ready'), sd_notify READY=1, its
+	// ready probe), or listen_timeout passed with it alive.
+	DependReady = "ready"
+	// DependCompleted: the app (a one-shot job) exited with code 0.
+	DependCompleted = "completed"
+)
 
 // Exec modes, PM2's names.
 const (

@@ -10,8 +10,7 @@ import (
 
 // TestPendingAttributes: an attribute tend accepts but does not act on yet
 // is named in one warning per app by start (a script or a file) and by
-// describe, and ls does not claim a watcher runs for an app that sets
-// watch. (--dry-run is covered by internal/cli's scripts.)
+// describe. (--dry-run is covered by internal/cli's scripts.)
 func TestPendingAttributes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -24,21 +23,16 @@ func TestPendingAttributes(t *testing.T) {
 	warned(h.run("start", app("sleeper.sh"), "--name", "mem", "--max-memory-restart", "200M"),
 		`[tend] warning: app "mem": max_memory_restart is accepted but not acted on yet by this version of tend`)
 	h.write("ecosystem.config.js", `module.exports = {apps: [
-  {name: "watched", script: "`+app("sleeper.sh")+`", instances: 2, watch: ["src"], cron_restart: "0 3 * * *"},
+  {name: "watched", script: "`+app("sleeper.sh")+`", instances: 2, max_memory_restart: "1G", log_type: "json"},
 ]};`)
-	warned(h.run("start", "ecosystem.config.js"), `app "watched": watch, cron_restart are accepted but not acted on yet`)
-	warned(h.run("restart", "ecosystem.config.js"), `app "watched": watch, cron_restart are accepted`)
+	warned(h.run("start", "ecosystem.config.js"), `app "watched": max_memory_restart, log_type are accepted but not acted on yet`)
+	warned(h.run("restart", "ecosystem.config.js"), `app "watched": max_memory_restart, log_type are accepted`)
 	h.waitStatus("watched", api.StatusOnline, 10*time.Second)
 
 	r := h.run("describe", "watched")
-	warned(r, `app "watched": watch, cron_restart are accepted`)
+	warned(r, `app "watched": max_memory_restart, log_type are accepted`)
 	if n := strings.Count(r.stdout, "Describing process"); n != 2 {
 		t.Errorf("describe watched: %d descriptions, want one per instance:\n%s", n, r.stdout)
 	}
 	warned(h.run("describe", "mem"), `app "mem": max_memory_restart is accepted`)
-
-	out := h.ok("ls")
-	if strings.Contains(out, "enabled") || strings.Count(out, "disabled") != 3 {
-		t.Errorf("ls shows a watcher where none runs:\n%s", out)
-	}
 }

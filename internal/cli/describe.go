@@ -117,6 +117,21 @@ func describe(ios *IOStreams, p api.Process, now time.Time) {
 	}
 	if e.CronRestart != "" {
 		rows = append(rows, []cell{{"cron restart", ansiBold}, {e.CronRestart, ""}})
+		if e.CronNext > 0 {
+			next := time.UnixMilli(e.CronNext)
+			rows = append(rows, []cell{{"next cron restart", ansiBold}, {fmt.Sprintf("%s (in %s)", next.Format(time.RFC3339), humanDuration(next.Sub(now))), ""}})
+		}
+	}
+	rows = append(rows, []cell{{"watch & reload", ansiBold}, {watchText(e), ""}})
+	if h := e.Health; h != "" {
+		color := ""
+		if h != "ok" {
+			color = ansiRed
+		}
+		rows = append(rows, []cell{{"health", ansiBold}, {h, color}})
+	}
+	if e.RestartReason != "" {
+		rows = append(rows, []cell{{"last restart by tend", ansiBold}, {e.RestartReason, ""}})
 	}
 	if e.LogDateFormat != "" || e.LogType == api.LogTypeJSON {
 		rows = append(rows, []cell{{"log format", ansiBold}, {logFormatText(&e.AppSpec), ""}})
@@ -124,7 +139,6 @@ func describe(ios *IOStreams, p api.Process, now time.Time) {
 	if e.LogDroppedLines > 0 {
 		rows = append(rows, []cell{{"log lines lost", ansiBold}, {fmt.Sprintf("%d (a log file could not be written; see tend.log)", e.LogDroppedLines), ansiRed}})
 	}
-	rows = append(rows, []cell{{"watch & reload", ansiBold}, {watchText(e.Watch), ""}})
 	renderTable(ios.Out, []string{"key", "value"}, rows, ios.Color)
 	if p.Monit.Memory > 0 || p.Monit.CPU > 0 {
 		fmt.Fprintf(ios.Out, " Usage: cpu %v%%, memory %s (whole process tree)\n", p.Monit.CPU, humanBytes(p.Monit.Memory))
@@ -150,15 +164,20 @@ func deref(p *int) int {
 }
 
 // watchText is the watch attribute as describe shows it: PM2's ✘ or ✔,
-// with the paths when some are given.
-func watchText(w api.Watch) string {
+// with the paths when some are given, and whether it reloads.
+func watchText(e api.ProcessEnv) string {
+	w := e.Watch
+	text := "✘"
 	switch {
 	case len(w.Paths) > 0:
-		return "✔ " + strings.Join(w.Paths, ", ")
+		text = "✔ " + strings.Join(w.Paths, ", ")
 	case w.Enabled:
-		return "✔"
+		text = "✔"
 	}
-	return "✘"
+	if w.Enabled && e.WatchReload {
+		text += " (reload)"
+	}
+	return text
 }
 
 // logFormatText says how the app's log lines are written.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -140,6 +141,17 @@ func startRun(opts *StartOptions) error {
 		req := api.ActionRequest{Action: api.ActionRestart, Selectors: apps}
 		if opts.UpdateEnv {
 			req.UpdateEnv, req.Env = true, environ()
+		}
+		if ov := maps.Clone(opts.Overlay); len(ov) > 0 {
+			// Start's flags apply to the apps it restarts, as PM2's do;
+			// --watch turns watching on (PM2 toggles it here, as restart
+			// does, and so turns it off on an app that watches). The
+			// instance count is scale's.
+			delete(ov, "instances")
+			ao := &ActionOptions{IO: opts.IO, Client: opts.Client, Context: opts.Context, Action: api.ActionRestart, Selectors: apps, Overlay: ov}
+			if req.Apps, _, err = ao.newSpecs(); err != nil {
+				return err
+			}
 		}
 		resp, err := c.Action(opts.Context, req)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -43,6 +45,9 @@ type startFlags struct {
 	forkMode                 bool
 	listen                   []string
 	watch                    []string
+	ignoreWatch              []string
+	watchDelay               string
+	watchReload              bool
 	cronRestart              string
 	isolation                isolationFlags
 }
@@ -98,7 +103,10 @@ func (o *startFlags) register(fs *pflag.FlagSet) {
 	// As PM2's --watch [paths]: bare it watches the cwd, and the next
 	// argument, unless it is a flag, is a path to watch.
 	optionalValue(fs, "watch", watchOn)
-	fs.StringVarP(&o.cronRestart, "cron-restart", "c", "", "restart the app on a cron schedule (e.g. \"0 3 * * *\")")
+	fs.StringArrayVar(&o.ignoreWatch, "ignore-watch", nil, "paths not to watch: globs, blank-separated or repeated (node_modules and dot names always are)")
+	fs.StringVar(&o.watchDelay, "watch-delay", "", "quiet time after a change before the restart: seconds (4, as PM2), or 4000ms, 1.5s")
+	fs.BoolVar(&o.watchReload, "watch-reload", false, "on a change, reload (one instance at a time) instead of restarting")
+	fs.StringVarP(&o.cronRestart, "cron-restart", "c", "", "restart the app on a cron schedule (e.g. \"0 3 * * *\"; 6 fields: seconds first; 0: none)")
 	fs.StringVar(&o.cronRestart, "cron", "", "alias of --cron-restart")
 	o.isolation.register(fs)
 }
@@ -183,8 +191,40 @@ func (o *startFlags) overlay(flags *pflag.FlagSet) (config.Overlay, error) {
 			ov["watch"] = paths
 		}
 	}
+	if flags.Changed("ignore-watch") {
+		var l []string
+		for _, v := range o.ignoreWatch {
+			l = append(l, strings.Fields(v)...)
+		}
+		ov["ignore_watch"] = l
+	}
+	if flags.Changed("watch-delay") {
+		ms, err := watchDelayMillis(o.watchDelay)
+		if err != nil {
+			return nil, err
+		}
+		ov["watch_delay"] = ms
+	}
+	set("watch-reload", "watch_reload", o.watchReload)
 	set("cron-restart", "cron_restart", o.cronRestart)
 	set("cron", "cron_restart", o.cronRestart)
 	o.isolation.overlay(flags, ov)
 	return ov, nil
+}
+
+// watchDelayMillis reads --watch-delay as PM2 does: a plain number is
+// seconds (--watch-delay 4), "4000ms" milliseconds; tend takes any unit.
+func watchDelayMillis(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f < 0 || f > 86400 {
+			return 0, fmt.Errorf("--watch-delay %s is out of range; give seconds (4), or a duration like 500ms: %w", v, api.ErrInvalid)
+		}
+		return int(f * 1000), nil
+	}
+	ms, err := config.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("--watch-delay %q: give seconds (4, as PM2), or a duration like 500ms or 1.5s: %w", v, api.ErrInvalid)
+	}
+	return ms, nil
 }

@@ -304,10 +304,14 @@ var attrTable = []attrSpec{
 		if err != nil {
 			return err
 		}
-		if f := strings.Fields(s); len(f) != 0 && (len(f) < 5 || len(f) > 6) {
-			return a.fail(v, "%q is not a cron pattern; write 5 fields (minute hour day month weekday) or 6 with seconds first, like \"0 3 * * *\"", s)
+		if strings.TrimSpace(s) == "" {
+			a.spec.CronRestart = ""
+			return nil
 		}
-		a.spec.CronRestart = s
+		if _, err := spec.ParseCron(s); err != nil {
+			return a.fail(v, "%s", trimClass(err))
+		}
+		a.spec.CronRestart = strings.TrimSpace(s)
 		return nil
 	}},
 	{name: "watch", decode: func(a *appBuild, v *node) error {
@@ -337,7 +341,29 @@ var attrTable = []attrSpec{
 		a.spec.WatchDelay = n
 		return err
 	}},
-	{name: "watch_options", note: "watch_options configures chokidar, PM2's Node.js file watcher; tend's watcher ignores it (use ignore_watch and watch_delay)"},
+	{name: "watch_reload", decode: func(a *appBuild, v *node) error {
+		b, err := a.boolean(v)
+		a.spec.WatchReload = b
+		return err
+	}},
+	{name: "watch_options", decode: decodeWatchOptions},
+	{name: "health", decode: decodeHealth},
+	{name: "depends_on", decode: decodeDependsOn},
+	{name: "on_exit", decode: func(a *appBuild, v *node) error {
+		s, err := a.str(v)
+		a.spec.OnExit = s
+		return err
+	}},
+	{name: "on_restart", decode: func(a *appBuild, v *node) error {
+		s, err := a.str(v)
+		a.spec.OnRestart = s
+		return err
+	}},
+	{name: "on_errored", decode: func(a *appBuild, v *node) error {
+		s, err := a.str(v)
+		a.spec.OnErrored = s
+		return err
+	}},
 	{name: "instance_var", decode: func(a *appBuild, v *node) error {
 		s, err := a.str(v)
 		a.spec.InstanceVar = s

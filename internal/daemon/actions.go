@@ -54,7 +54,7 @@ func (d *Daemon) act(sc scope, req api.ActionRequest, obs observer) ([]*supervis
 	switch req.Action {
 	case api.ActionStop:
 		begin()
-		err = each(procs, report.wrap((*supervise.Proc).Stop))
+		err = eachInStopOrder(procs, report.wrap((*supervise.Proc).Stop))
 	case api.ActionRestart:
 		err = d.restartProcs(procs, req, begin, report)
 	case api.ActionReload:
@@ -99,17 +99,21 @@ func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest, be
 // deleteProcs deletes procs, app by app under each app's name lock (a
 // delete is a structural change), the apps and their instances at once.
 func (d *Daemon) deleteProcs(procs []*supervise.Proc, report progress) error {
-	names, byApp := byApp(procs)
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() {
-			unlock := d.reg.lock(name)
-			defer unlock()
-			errs[i] = each(byApp[name], report.wrap(d.deleteProc))
-		})
+	var errs []error
+	for _, wave := range stopOrder(procs) {
+		names, byApp := byApp(wave)
+		werrs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				unlock := d.reg.lock(name)
+				defer unlock()
+				werrs[i] = each(byApp[name], report.wrap(d.deleteProc))
+			})
+		}
+		wg.Wait()
+		errs = append(errs, werrs...)
 	}
-	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/tendpm/tend/internal/rotation"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
+	"github.com/tendpm/tend/internal/watch"
 )
 
 // Daemon is the running daemon.
@@ -35,6 +36,7 @@ type Daemon struct {
 	log       *slog.Logger
 	reaper    *supervise.Reaper
 	hub       *logs.Hub
+	watches   *watch.Hub // the apps' file watchers
 	bus       *bus
 	sampler   *metrics.Sampler
 	startedAt time.Time
@@ -167,6 +169,7 @@ loop:
 		}
 	}
 	d.trim.stop()
+	d.watches.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
@@ -186,6 +189,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		reaper:        reaper,
 		hub:           logs.NewHub(),
 		logTable:      logs.NewTable(rotation.Default()),
+		watches:       watch.NewHub(log),
 		bus:           newBus(),
 		sampler:       metrics.NewSampler(),
 		startedAt:     time.Now(),
@@ -352,20 +356,17 @@ func (d *Daemon) removeSocket() {
 // shutdown makes Run return after the current requests are answered.
 func (d *Daemon) shutdown() { d.quitMu.Do(func() { close(d.quit) }) }
 
-// stopAll stops every app with its stop sequence, all at once.
+// stopAll stops every app with its stop sequence, all at once but for
+// depends_on: an app stops before what it depends on.
 func (d *Daemon) stopAll() int {
 	procs := d.reg.all()
-	var wg sync.WaitGroup
-	for _, p := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.Delete(); err != nil {
-				d.log.Error("stop", "app", p.Name(), "id", p.PMID(), "err", err)
-			}
-		}()
-	}
-	wg.Wait()
+	// Dependents first (depends_on), each wave at once.
+	_ = eachInStopOrder(procs, func(p *supervise.Proc) error {
+		if err := p.Delete(); err != nil {
+			d.log.Error("stop", "app", p.Name(), "id", p.PMID(), "err", err)
+		}
+		return nil
+	})
 	return len(procs)
 }
 

@@ -60,6 +60,9 @@ type appRecord struct {
 	// outlives them.
 	turn  chan struct{}
 	users int
+	// turns is shared by the app's instances: reloads tend starts itself
+	// (watch_reload, health checks) replace one instance at a time.
+	turns *supervise.Turns
 }
 
 // instance is one managed process in the table.
@@ -87,7 +90,7 @@ func newRegistry(pool *sockets.Pool) *registry {
 func (r *registry) appLocked(name string) *appRecord {
 	a := r.apps[name]
 	if a == nil {
-		a = &appRecord{name: name, turn: make(chan struct{}, 1)}
+		a = &appRecord{name: name, turn: make(chan struct{}, 1), turns: new(supervise.Turns)}
 		r.apps[name] = a
 	}
 	return a
@@ -252,7 +255,7 @@ func (r *registry) releaseLocked(s *appSet) {
 // the Set's references change in one step, so neither a concurrent remove
 // (of the app's last instance, emptying the table) nor another add can
 // hand out the same id or close the Set in between.
-func (r *registry) add(app spec.App, set *appSet, indexes []int, newProc func(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc) []*supervise.Proc {
+func (r *registry) add(app spec.App, set *appSet, indexes []int, newProc func(app spec.App, pmid, index int, set *sockets.Set, turns *supervise.Turns) *supervise.Proc) []*supervise.Proc {
 	var ss *sockets.Set
 	if set != nil {
 		ss = set.set
@@ -262,7 +265,7 @@ func (r *registry) add(app spec.App, set *appSet, indexes []int, newProc func(ap
 	a := r.appLocked(app.Spec.Name)
 	ps := make([]*supervise.Proc, len(indexes))
 	for i, index := range indexes {
-		p := newProc(app, r.nextID, index, ss)
+		p := newProc(app, r.nextID, index, ss, a.turns)
 		r.nextID++
 		in := &instance{p: p, app: a, set: set}
 		if set != nil {
@@ -375,6 +378,7 @@ func (r *registry) rename(from, to string) error {
 	}
 	b.insts = append(b.insts, a.insts...)
 	b.sets = append(b.sets, a.sets...)
+	b.turns = a.turns // the instances hold it
 	a.insts, a.sets = nil, nil
 	r.forgetLocked(a)
 	return nil

@@ -15,7 +15,7 @@ import (
 
 // bareProc makes a Proc that is never started: the registry's own tests
 // need no processes.
-func bareProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
+func bareProc(app spec.App, pmid, index int, set *sockets.Set, _ *supervise.Turns) *supervise.Proc {
 	return supervise.New(supervise.Options{PMID: pmid, Index: index, Config: supervise.Config{App: app, Set: set}})
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/sockets"
@@ -46,6 +47,9 @@ func (d *Daemon) start(sc scope, req api.StartRequest, report progress) (touched
 	// name make one app.
 	unlock := d.reg.lock(names...)
 	defer unlock()
+	if err := d.checkDepends(apps); err != nil {
+		return nil, nil, err
+	}
 
 	// Plan every app before touching any (PM2's smart start): a new name
 	// starts; with Update an existing app is restarted on the new spec (the
@@ -83,31 +87,49 @@ func (d *Daemon) start(sc scope, req api.StartRequest, report progress) (touched
 	defer func() {
 		slices.SortFunc(touched, func(a, b *supervise.Proc) int { return cmp.Compare(a.PMID(), b.PMID()) })
 	}()
-	for i, app := range apps {
-		ps := existing[i]
+	// startOne starts, restarts or updates app i, as planned.
+	startOne := func(i int) (now []*supervise.Proc, existed bool, err error) {
+		app, ps := apps[i], existing[i]
 		switch {
 		case len(ps) == 0:
-			created, err := d.create(app, report)
-			touched = append(touched, created...)
-			if err != nil {
-				return touched, restarted, err
-			}
+			now, err = d.create(app, report)
+			return now, false, err
 		case req.Update:
-			restarted = append(restarted, app.Spec.Name)
-			now, err := d.update(app, ps, req.Reload, report)
+			now, err = d.update(app, ps, req.Reload, report)
+			return now, true, err
+		}
+		restart := report.wrap(func(p *supervise.Proc) error { return d.restart(p, nil) })
+		for _, p := range ps {
+			if err := restart(p); err != nil {
+				return now, true, err
+			}
+			now = append(now, p)
+		}
+		return now, true, nil
+	}
+	if hasDepends(apps) {
+		var mu sync.Mutex
+		err := d.inOrder(apps, func(i int) error {
+			now, existed, err := startOne(i)
+			mu.Lock()
+			defer mu.Unlock()
 			touched = append(touched, now...)
-			if err != nil {
-				return touched, restarted, err
+			if existed {
+				restarted = append(restarted, apps[i].Spec.Name)
 			}
-		default:
-			restarted = append(restarted, app.Spec.Name)
-			restart := report.wrap(func(p *supervise.Proc) error { return d.restart(p, nil) })
-			for _, p := range ps {
-				if err := restart(p); err != nil {
-					return touched, restarted, err
-				}
-				touched = append(touched, p)
-			}
+			return err
+		})
+		slices.SortFunc(restarted, func(a, b string) int { return cmp.Compare(slices.Index(names, a), slices.Index(names, b)) })
+		return touched, restarted, err
+	}
+	for i := range apps {
+		now, existed, err := startOne(i)
+		touched = append(touched, now...)
+		if existed {
+			restarted = append(restarted, apps[i].Spec.Name)
+		}
+		if err != nil {
+			return touched, restarted, err
 		}
 	}
 	return touched, restarted, nil
@@ -215,7 +237,7 @@ func (d *Daemon) deleteProc(p *supervise.Proc) error {
 	return err
 }
 
-func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *supervise.Proc {
+func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set, turns *supervise.Turns) *supervise.Proc {
 	return supervise.New(supervise.Options{
 		PMID:    pmid,
 		Index:   index,
@@ -230,6 +252,8 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set) *super
 		Preload: d.preload,
 		RunDir:  d.runDir,
 		Cgroups: d.cgroups,
+		Watches: d.watches,
+		Turns:   turns,
 	})
 }
 

@@ -16,11 +16,7 @@ var pending = []struct {
 	key string
 	set func(*api.AppSpec) bool
 }{
-	{"watch", func(s *api.AppSpec) bool { return s.Watch.Enabled }},
-	{"ignore_watch", func(s *api.AppSpec) bool { return len(s.IgnoreWatch) > 0 }},
-	{"watch_delay", func(s *api.AppSpec) bool { return s.WatchDelay > 0 }},
 	{"max_memory_restart", func(s *api.AppSpec) bool { return s.MaxMemoryRestart > 0 }},
-	{"cron_restart", func(s *api.AppSpec) bool { return s.CronRestart != "" }},
 }
 
 // Pending returns the attributes s sets that tend does not act on yet, in

@@ -306,6 +306,12 @@ func fillDefaults(s *api.AppSpec) ([]sockets.Addr, error) {
 	if s.InterpreterArgs == nil {
 		s.InterpreterArgs = []string{} // PM2's jlist always has node_args
 	}
+	if err := checkRestarts(s); err != nil {
+		return nil, err
+	}
+	if err := checkDepends(s); err != nil {
+		return nil, err
+	}
 	return addrs, nil
 }
 

@@ -73,6 +73,9 @@ func TestResolve(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"PATH": "/usr/bin:/bin", "HOME": "/home/u"}
 	tests := []struct {
 		name string
@@ -153,6 +156,26 @@ func TestResolve(t *testing.T) {
 		{name: "bad signal", in: api.AppSpec{Script: "app.js", KillSignal: "SIGNOPE"}, err: true},
 		{name: "negative timeout", in: api.AppSpec{Script: "app.js", KillTimeout: ptr(-1)}, err: true},
 		{name: "cwd not a dir", in: api.AppSpec{Script: "app.js", Cwd: filepath.Join(dir, "app.js")}, err: true},
+		{name: "watch a missing path", in: api.AppSpec{Script: "app.js", Watch: api.Watch{Enabled: true, Paths: []string{"nosuch"}}}, err: true},
+		{name: "watch off, paths not checked", in: api.AppSpec{Script: "app.js", Watch: api.Watch{Paths: []string{"nosuch"}}}, want: func(s *api.AppSpec) {}},
+		{name: "watch a file", in: api.AppSpec{Script: "app.js", Watch: api.Watch{Enabled: true, Paths: []string{"app.js"}}}, want: func(s *api.AppSpec) {}},
+		{name: "bad ignore pattern", in: api.AppSpec{Script: "app.js", IgnoreWatch: []string{"[x"}}, err: true},
+		{name: "cron", in: api.AppSpec{Script: "app.js", CronRestart: "CRON_TZ=Europe/Paris */2 * * * * *"}, want: func(s *api.AppSpec) {}},
+		{name: "cron of 3 fields", in: api.AppSpec{Script: "app.js", CronRestart: "* * *"}, err: true},
+		{name: "cron minute 61", in: api.AppSpec{Script: "app.js", CronRestart: "61 * * * *"}, err: true},
+		{name: "cron on Mars", in: api.AppSpec{Script: "app.js", CronRestart: "TZ=Mars/Base 0 3 * * *"}, err: true},
+		{name: "health defaults", in: api.AppSpec{Script: "app.js", Health: &api.HealthSpec{TCP: "127.0.0.1:9"}}, want: func(s *api.AppSpec) {
+			if diff := cmp.Diff(&api.HealthSpec{TCP: "127.0.0.1:9", Interval: 10000, Timeout: 5000, Failures: 3}, s.Health); diff != "" {
+				t.Errorf("health (-want +got):\n%s", diff)
+			}
+		}},
+		{name: "health of two probes", in: api.AppSpec{Script: "app.js", Health: &api.HealthSpec{TCP: "127.0.0.1:9", Exec: "true"}}, err: true},
+		{name: "health url", in: api.AppSpec{Script: "app.js", Health: &api.HealthSpec{HTTP: "localhost:9/x"}}, err: true},
+		{name: "depends on a name", in: api.AppSpec{Script: "app.js", DependsOn: []api.Dependency{{Name: "db"}}}, want: func(s *api.AppSpec) {
+			check(t, s.DependsOn[0].Condition, api.DependStarted)
+		}},
+		{name: "depends on itself", in: api.AppSpec{Name: "app", Script: "app.js", DependsOn: []api.Dependency{{Name: "app"}}}, err: true},
+		{name: "depends with a bad condition", in: api.AppSpec{Script: "app.js", DependsOn: []api.Dependency{{Name: "db", Condition: "healthy"}}}, err: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

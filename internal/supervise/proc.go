@@ -17,6 +17,7 @@ import (
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
+	"github.com/tendpm/tend/internal/watch"
 )
 
 // Config is what a Proc runs: the app, where its output and pid go, and
@@ -56,6 +57,14 @@ type Options struct {
 	Log    *slog.Logger
 	// Clock is the Proc's time (nil: the wall clock).
 	Clock Clock
+	// Watches watches the app's files when its spec says so (nil: no
+	// watching). Turns is shared by the instances of one app: they take
+	// turns at reloading themselves (watch_reload, health checks), so
+	// that never all of them are replaced at once.
+	Watches *watch.Hub
+	Turns   *Turns
+	// HookTimeout bounds each hook (0: DefaultHookTimeout).
+	HookTimeout time.Duration
 
 	// Cluster mode (package sockets): declared sockets reach a run through
 	// the shim in Self, the tend binary, so LISTEN_PID is right. Preload is
@@ -83,6 +92,9 @@ type deps struct {
 	Log                   *slog.Logger
 	Self, Preload, RunDir string
 	Cgroups               *cgroup.Manager
+	Watches               *watch.Hub
+	Turns                 *Turns
+	HookTimeout           time.Duration
 }
 
 func (o *Options) deps() deps {
@@ -90,6 +102,7 @@ func (o *Options) deps() deps {
 		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
 		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
 		Cgroups: o.Cgroups,
+		Watches: o.Watches, Turns: o.Turns, HookTimeout: o.HookTimeout,
 	}
 }
 
@@ -153,6 +166,16 @@ type state struct {
 
 	busy  bool     // an operation is under way
 	queue []func() // operations waiting for it
+
+	// What restarts the app besides a crash (watch.go, cron.go,
+	// health.go), and why it last did.
+	watch         watchState
+	cron          cronState
+	health        healthState
+	restartReason string
+	restartHook   bool            // on_restart is due once the run starts
+	hooks         map[string]bool // the hooks running
+	doneWaiters   []func()        // AwaitDone's
 }
 
 // cfgInfo is a Config with what is derived from it lazily: the version
@@ -183,6 +206,9 @@ func New(o Options) *Proc {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
+	if o.HookTimeout <= 0 {
+		o.HookTimeout = DefaultHookTimeout
+	}
 	pumps, cancelPumps := context.WithCancel(context.Background())
 	p := &Proc{
 		o:           o.deps(),
@@ -198,6 +224,11 @@ func New(o Options) *Proc {
 		createdAt: p.clock.Now(),
 	}
 	p.publish()
+	// A cron_restart runs from the start, stopped or not: it starts a
+	// stopped app when due (PM2's jobs with --no-autostart).
+	if o.Config.App.Spec.CronRestart != "" {
+		p.post(p.syncCron)
+	}
 	return p
 }
 
@@ -241,6 +272,7 @@ func (p *Proc) loop() {
 		}
 		p.mu.Unlock()
 		f()
+		p.wakeDoneWaiters()
 		p.publish()
 	}
 }
@@ -322,9 +354,12 @@ func (p *Proc) Start() error {
 	})
 }
 
-// Stop stops the process with its stop sequence and leaves it stopped.
+// Stop stops the process with its stop sequence and leaves it stopped. It
+// stops watching too, and records watch as off (PM2's stopWatch), so that
+// starting the app again does not watch unless asked; cron_restart stays.
 func (p *Proc) Stop() error {
 	return p.call(true, func(reply func(error)) {
+		p.stopWatching()
 		p.stop(func(err error) {
 			reply(err)
 			p.opDone()
@@ -339,28 +374,32 @@ func (p *Proc) Stop() error {
 // is no restart. For an app that asked to be waited for, Restart returns
 // once it is ready.
 func (p *Proc) Restart(cfg *Config) error {
-	return p.call(true, func(reply func(error)) {
-		running := p.st.run != nil
-		p.stop(func(err error) {
-			defer p.opDone()
-			switch {
-			case err != nil:
-				reply(err)
-				return
-			case p.st.deleted:
-				reply(p.deletedErr())
-				return
-			}
-			if cfg != nil {
-				p.st.cfg = &cfgInfo{Config: *cfg}
-			}
-			p.st.createdAt = p.clock.Now()
-			p.st.counters = Counters{}
-			if running {
-				p.st.restarts++
-			}
-			p.launchThen(reply)
-		})
+	return p.call(true, func(reply func(error)) { p.restartOp(cfg, reply) })
+}
+
+// restartOp is Restart's operation: it answers reply and ends with
+// opDone.
+func (p *Proc) restartOp(cfg *Config, reply func(error)) {
+	running := p.st.run != nil
+	p.stop(func(err error) {
+		defer p.opDone()
+		switch {
+		case err != nil:
+			reply(err)
+			return
+		case p.st.deleted:
+			reply(p.deletedErr())
+			return
+		}
+		if cfg != nil {
+			p.st.cfg = &cfgInfo{Config: *cfg}
+		}
+		p.st.createdAt = p.clock.Now()
+		p.st.counters = Counters{}
+		if running {
+			p.countRestart()
+		}
+		p.launchThen(reply)
 	})
 }
 
@@ -373,6 +412,10 @@ func (p *Proc) SetConfig(cfg Config) error {
 	return p.call(true, func(reply func(error)) {
 		defer p.opDone()
 		p.st.cfg = &cfgInfo{Config: cfg}
+		p.syncCron()
+		if p.st.watch.w != nil {
+			p.syncWatch()
+		}
 		reply(nil)
 	})
 }
@@ -381,6 +424,8 @@ func (p *Proc) SetConfig(cfg Config) error {
 // afterwards (its methods fail with ErrNotFound).
 func (p *Proc) Delete() error {
 	return p.call(true, func(reply func(error)) {
+		p.unwatch()
+		p.stopCron()
 		p.stop(func(err error) {
 			p.st.deleted = true
 			p.emit("delete", true)
@@ -474,6 +519,7 @@ func (p *Proc) notRunning(v *view) error {
 // launchThen launches a run and answers reply: at once, or, for an app
 // that asked to be waited for, once it is ready or failed to be.
 func (p *Proc) launchThen(reply func(error)) {
+	reply = p.whenWatching(reply)
 	r, err := p.launch()
 	if err != nil || !awaitsReadiness(&r.cfg.App.Spec) {
 		reply(err)
@@ -495,9 +541,17 @@ func (p *Proc) launchThen(reply func(error)) {
 // An app that asks to be waited for (wait_ready, a ready probe) stays
 // launching until it is ready; others are online at once, as in PM2.
 func (p *Proc) launch() (*run, error) {
+	// Watching and cron follow the config each run starts on; an app that
+	// fails to start keeps watching, so that a fix restarts it.
+	p.syncWatch()
+	p.syncCron()
 	p.st.status = api.StatusLaunching
 	p.st.reason = ""
 	p.st.restartAt = time.Time{}
+	if p.st.restartHook {
+		p.st.restartHook = false
+		defer p.hook(hookRestart)
+	}
 	r, err := p.spawn(p.st.cfg)
 	if err != nil {
 		s := &p.st.cfg.App.Spec
@@ -508,6 +562,7 @@ func (p *Proc) launch() (*run, error) {
 	p.st.run = r
 	p.st.lastUptime = r.startedAt
 	p.writePidFile(r)
+	p.armHealth(r)
 	if !awaitsReadiness(&r.cfg.App.Spec) {
 		p.st.status = api.StatusOnline
 		p.emit("online", false)
@@ -554,6 +609,7 @@ func (p *Proc) fail(reason string) {
 	p.st.reason = reason
 	p.o.Log.Error("app errored", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "reason", reason)
 	p.emit("errored", false)
+	p.hook(hookErrored)
 }
 
 // stop runs the stop sequence of the current run, if any, and leaves the
@@ -590,6 +646,9 @@ func (p *Proc) endRun(r *run) {
 		return
 	}
 	p.st.run = nil
+	if p.st.health.run == r {
+		p.stopHealth()
+	}
 	if r.exited {
 		p.st.exitCode, p.st.exitSignal = exitOf(r.status)
 		p.st.exitReason = r.exitReason()
@@ -637,6 +696,7 @@ func (p *Proc) crashed(r *run) {
 			p.st.reason = d.Reason
 		}
 		p.emitExit(d)
+		p.hook(hookExit)
 		if d.Errored {
 			p.fail(d.Reason)
 		}
@@ -644,7 +704,7 @@ func (p *Proc) crashed(r *run) {
 			return
 		}
 		if d.Delay <= 0 {
-			p.st.restarts++
+			p.countRestart()
 			if _, err := p.launch(); err != nil {
 				p.o.Log.Error("restart failed", "app", s.Name, "id", p.o.PMID, "err", err)
 			}
@@ -674,7 +734,7 @@ func (p *Proc) delayedRestart(gen int) {
 		return
 	}
 	p.st.timer = nil
-	p.st.restarts++
+	p.countRestart()
 	if _, err := p.launch(); err != nil {
 		p.o.Log.Error("restart failed", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "err", err)
 	}

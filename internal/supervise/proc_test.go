@@ -59,6 +59,12 @@ type tproc struct {
 // prepared. The Proc is deleted at the end of the test.
 func newProc(t *testing.T, script string, edit func(*api.AppSpec)) *tproc {
 	t.Helper()
+	return newProcOpts(t, script, edit, nil)
+}
+
+// newProcOpts is newProc with opts, when not nil, changing the Options.
+func newProcOpts(t *testing.T, script string, edit func(*api.AppSpec), opts func(*Options)) *tproc {
+	t.Helper()
 	dir := t.TempDir()
 	s := api.AppSpec{
 		Name:        "app",
@@ -76,7 +82,7 @@ func newProc(t *testing.T, script string, edit func(*api.AppSpec)) *tproc {
 		t.Fatal(err)
 	}
 	tp := &tproc{t: t, clock: newFakeClock(), events: make(chan api.Event, 1000), dir: dir}
-	tp.Proc = New(Options{
+	o := Options{
 		PMID:   7,
 		Config: tp.config(app),
 		Reaper: reaper,
@@ -84,7 +90,11 @@ func newProc(t *testing.T, script string, edit func(*api.AppSpec)) *tproc {
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  tp.clock,
 		RunDir: dir,
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	tp.Proc = New(o)
 	t.Cleanup(func() {
 		// Delete runs the stop sequence, whose timeouts are on the fake
 		// clock: move it on whenever a timer is armed.

@@ -24,59 +24,62 @@ import (
 // READY=1, or, failing those, listen_timeout passing without the new
 // process dying.
 func (p *Proc) Reload(cfg *Config) error {
-	return p.call(true, func(reply func(error)) {
-		prev := p.st.cfg
-		if cfg != nil {
-			p.st.cfg = &cfgInfo{Config: *cfg}
+	return p.call(true, func(reply func(error)) { p.reloadOp(cfg, reply) })
+}
+
+// reloadOp is Reload's operation: it answers reply and ends with opDone.
+func (p *Proc) reloadOp(cfg *Config, reply func(error)) {
+	prev := p.st.cfg
+	if cfg != nil {
+		p.st.cfg = &cfgInfo{Config: *cfg}
+	}
+	old := p.st.run
+	if old == nil {
+		// Nothing runs: start it, which is no restart (PM2).
+		defer p.opDone()
+		p.cancelTimer()
+		p.launchThen(reply)
+		return
+	}
+	name := prev.App.Spec.Name
+	aborted := func(err error) error {
+		return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", name, p.o.PMID, err)
+	}
+	next, err := p.spawn(p.st.cfg)
+	if err != nil {
+		err = fmt.Errorf("app %q: cannot start %s: %v: %w", name, p.st.cfg.App.Spec.Script, err, api.ErrInvalid)
+		p.st.cfg = prev
+		reply(aborted(err))
+		p.opDone()
+		return
+	}
+	next.onReady(func(err error) {
+		if err != nil && errors.Is(err, errNotReady) && !awaitsReadiness(&next.cfg.App.Spec) && !next.exited {
+			err = nil // no signal to wait for: alive after listen_timeout will do
 		}
-		old := p.st.run
-		if old == nil {
-			// Nothing runs: start it, which is no restart (PM2).
-			defer p.opDone()
-			p.cancelTimer()
-			p.launchThen(reply)
-			return
-		}
-		name := prev.App.Spec.Name
-		aborted := func(err error) error {
-			return fmt.Errorf("reload of app %q (id %d) aborted, the old process keeps running: %w", name, p.o.PMID, err)
-		}
-		next, err := p.spawn(p.st.cfg)
 		if err != nil {
-			err = fmt.Errorf("app %q: cannot start %s: %v: %w", name, p.st.cfg.App.Spec.Script, err, api.ErrInvalid)
-			p.st.cfg = prev
-			reply(aborted(err))
-			p.opDone()
+			p.stopRun(next, func(bool) {
+				next.release()
+				p.st.cfg = prev
+				p.emit("reload failed", true)
+				reply(aborted(fmt.Errorf("the new one failed: %v; see tend logs %s: %w", err, name, api.ErrUnavailable)))
+				p.opDone()
+			})
 			return
 		}
-		next.onReady(func(err error) {
-			if err != nil && errors.Is(err, errNotReady) && !awaitsReadiness(&next.cfg.App.Spec) && !next.exited {
-				err = nil // no signal to wait for: alive after listen_timeout will do
-			}
-			if err != nil {
-				p.stopRun(next, func(bool) {
-					next.release()
-					p.st.cfg = prev
-					p.emit("reload failed", true)
-					reply(aborted(fmt.Errorf("the new one failed: %v; see tend logs %s: %w", err, name, api.ErrUnavailable)))
-					p.opDone()
-				})
-				return
-			}
-			p.takeOver(old, next)
-			p.drain(old, func() {
-				p.stopRun(old, func(gone bool) {
-					if !gone {
-						p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", name, "id", p.o.PMID, "pgid", old.pid)
-					}
-					old.release()
-					reply(nil)
-					p.opDone()
-				})
+		p.takeOver(old, next)
+		p.drain(old, func() {
+			p.stopRun(old, func(gone bool) {
+				if !gone {
+					p.o.Log.Error("reload: processes of the old run survived SIGKILL", "app", name, "id", p.o.PMID, "pgid", old.pid)
+				}
+				old.release()
+				reply(nil)
+				p.opDone()
 			})
 		})
-		p.armReady(next)
 	})
+	p.armReady(next)
 }
 
 // takeOver makes the reload's new run the current one.
@@ -86,12 +89,16 @@ func (p *Proc) takeOver(old, next *run) {
 	p.st.createdAt = p.clock.Now()
 	p.st.restarts++
 	p.st.counters = Counters{}
+	defer p.hook(hookRestart)
 	p.st.status = api.StatusOnline
 	p.st.reason = ""
 	if old.cfg.PidFile != next.cfg.PidFile {
 		removePidFile(old.cfg)
 	}
 	p.writePidFile(next)
+	p.syncWatch()
+	p.syncCron()
+	p.armHealth(next)
 	p.emit("reload", true)
 }
 

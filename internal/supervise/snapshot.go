@@ -31,6 +31,10 @@ type view struct {
 	exitReason string
 	reason     string
 	restartAt  time.Time
+	watching   bool
+	cronNext   time.Time
+	autoReason string
+	health     string
 }
 
 // publish makes the loop's state visible to the read-only methods.
@@ -50,6 +54,10 @@ func (p *Proc) publish() {
 		exitReason: st.exitReason,
 		reason:     st.reason,
 		restartAt:  st.restartAt,
+		watching:   st.watch.w != nil,
+		cronNext:   st.cron.next,
+		autoReason: st.restartReason,
+		health:     st.health.text,
 	})
 }
 
@@ -133,6 +141,12 @@ func (p *Proc) Snapshot() api.Process {
 		ExitSignal:       v.exitSignal,
 		ExitReason:       v.exitReason,
 		LogDroppedLines:  p.logDropped.Load(),
+		Watching:         v.watching,
+		RestartReason:    v.autoReason,
+		Health:           v.health,
+	}
+	if !v.cronNext.IsZero() {
+		e.CronNext = v.cronNext.UnixMilli()
 	}
 	if !v.lastUptime.IsZero() {
 		e.PMUptime = v.lastUptime.UnixMilli()
