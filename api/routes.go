@@ -28,7 +28,7 @@ const (
 	RouteSendData  = "POST /v1/send-data" // SendDataRequest -> ActionResponse
 	RouteScale     = "POST /v1/scale"     // ScaleRequest -> ActionResponse
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
-	RouteEvents    = "GET /v1/events"     // -> NDJSON stream of Event
+	RouteEvents    = "GET /v1/events"     // EventsQuery (URL query) -> NDJSON (or SSE) stream of Event and LogEvent
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
 )
 
@@ -181,23 +181,6 @@ type LogLine struct {
 	Line   string `json:"line"`
 	// At is ms since epoch when the daemon read the line (0 for past lines).
 	At int64 `json:"at,omitempty"`
-}
-
-// Event is one entry of the event stream (PM2's process:event).
-type Event struct {
-	Event     string `json:"event"` // start, online, exit, restart, stop, delete, errored, ...
-	At        int64  `json:"at"`
-	PMID      int    `json:"pm_id"`
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Status    string `json:"status"`
-	Manually  bool   `json:"manually"`
-	ExitCode  *int   `json:"exit_code,omitempty"`
-	// RestartDelay, on an exit the restart policy follows with a restart,
-	// is the delay before it in ms.
-	RestartDelay *int   `json:"restart_delay,omitempty"`
-	Signal       string `json:"signal,omitempty"`
-	Reason       string `json:"reason,omitempty"`
 }
 
 // KillResponse reports what the daemon stopped before exiting.

@@ -21,8 +21,8 @@ func TestPendingAttributes(t *testing.T) {
 			t.Errorf("want success and one warning saying %q: %s", want, r)
 		}
 	}
-	warned(h.run("start", app("sleeper.sh"), "--name", "mem", "--max-memory-restart", "200M"),
-		`[tend] warning: app "mem": max_memory_restart is accepted but not acted on yet by this version of tend`)
+	warned(h.run("start", app("sleeper.sh"), "--name", "mem", "--log-type", "json", "--max-memory-restart", "200M"),
+		`[tend] warning: app "mem": log_type is accepted but not acted on yet by this version of tend`)
 	h.write("ecosystem.config.js", `module.exports = {apps: [
   {name: "watched", script: "`+app("sleeper.sh")+`", instances: 2, watch: ["src"], cron_restart: "0 3 * * *"},
 ]};`)
@@ -35,7 +35,7 @@ func TestPendingAttributes(t *testing.T) {
 	if n := strings.Count(r.stdout, "Describing process"); n != 2 {
 		t.Errorf("describe watched: %d descriptions, want one per instance:\n%s", n, r.stdout)
 	}
-	warned(h.run("describe", "mem"), `app "mem": max_memory_restart is accepted`)
+	warned(h.run("describe", "mem"), `app "mem": log_type is accepted`)
 
 	out := h.ok("ls")
 	if strings.Contains(out, "enabled") || strings.Count(out, "disabled") != 3 {

@@ -54,6 +54,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdSendData(f, nil),
 		NewCmdScale(f, nil),
 		NewCmdLogs(f, nil),
+		NewCmdEvents(f, nil),
 		NewCmdPing(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),

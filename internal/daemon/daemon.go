@@ -36,12 +36,14 @@ type Daemon struct {
 	reaper    *supervise.Reaper
 	hub       *logs.Hub
 	bus       *bus
-	sampler   *metrics.Sampler
 	startedAt time.Time
-	// answerSampler measures the processes an answer names (after an
-	// action, a listing by selector): apart from sampler, whose baselines
-	// are the whole list's between two listings.
-	answerSampler *metrics.Sampler
+
+	// sampler measures the apps' process trees for everyone: the worker's
+	// periodic sample, listings, answers, /metrics. host measures the
+	// machine.
+	sampler *metrics.Sampler
+	host    *metrics.HostSampler
+	worker  *worker
 
 	// reg is the app registry: the process table, the apps' socket Sets
 	// and reload locks.
@@ -111,6 +113,9 @@ func Run(home string) error {
 	reportReady("ok")
 	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
 	dropCodePages()
+	workCtx, stopWork := context.WithCancel(context.Background())
+	workDone := make(chan struct{})
+	go func() { defer close(workDone); d.work(workCtx) }()
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2)
@@ -138,6 +143,8 @@ loop:
 			}
 		}
 	}
+	stopWork()
+	<-workDone
 	d.trim.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -153,17 +160,18 @@ loop:
 func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon {
 	pool := sockets.NewPool()
 	d := &Daemon{
-		home:          home,
-		log:           log,
-		reaper:        reaper,
-		hub:           logs.NewHub(),
-		bus:           newBus(),
-		sampler:       metrics.NewSampler(),
-		startedAt:     time.Now(),
-		answerSampler: metrics.NewSampler(),
-		quit:          make(chan struct{}),
-		reg:           newRegistry(pool),
-		pool:          pool,
+		home:      home,
+		log:       log,
+		reaper:    reaper,
+		hub:       logs.NewHub(),
+		bus:       newBus(),
+		sampler:   metrics.NewSampler(),
+		host:      metrics.NewHostSampler(),
+		worker:    newWorker(workerPeriod(os.Getenv(envWorkerInterval), log)),
+		startedAt: time.Now(),
+		quit:      make(chan struct{}),
+		reg:       newRegistry(pool),
+		pool:      pool,
 	}
 	d.srv = &http.Server{
 		Handler:           d.Handler(),

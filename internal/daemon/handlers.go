@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -106,13 +105,7 @@ func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	// The list's own sampler measures CPU between two listings; a listing
-	// of a few apps must not make it forget the others' previous sample.
-	sampler := d.sampler
-	if len(r.URL.Query()["sel"]) > 0 {
-		sampler = d.answerSampler
-	}
-	list := d.snapshots(procs, sampler, r.URL.Query().Get("env") != "0")
+	list := d.snapshots(procs, r.URL.Query().Get("env") != "0")
 	w.Header().Set("Content-Type", "application/json")
 	return api.EncodeProcesses(w, list)
 }
@@ -126,7 +119,7 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted})
+	return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, false), Restarted: restarted})
 }
 
 func (d *Daemon) handleAction(w http.ResponseWriter, r *http.Request) error {
@@ -152,7 +145,7 @@ func (d *Daemon) actStreaming(w http.ResponseWriter, req api.ActionRequest) erro
 	if !s.begun {
 		return err
 	}
-	s.end(api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)}, err)
+	s.end(api.ActionResponse{Processes: d.snapshots(procs, false)}, err)
 	return nil
 }
 
@@ -218,14 +211,14 @@ func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
 // writeProcs answers with the processes an operation touched, as they
 // are after it.
 func (d *Daemon) writeProcs(w http.ResponseWriter, procs []*supervise.Proc) error {
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)})
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
 }
 
-// snapshots reports procs in jlist shape; with a sampler, online processes
-// get their tree's CPU and memory from it; without env, their environment
-// is left out (answers to actions are for display, and a tenth of the size
-// without it).
-func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, env bool) []api.Process {
+// snapshots reports procs in jlist shape, online processes with their
+// tree's CPU and memory (see usage); without env, their environment is left
+// out (answers to actions are for display, and a tenth of the size without
+// it).
+func (d *Daemon) snapshots(procs []*supervise.Proc, env bool) []api.Process {
 	out := make([]api.Process, len(procs))
 	var roots []int
 	for i, p := range procs {
@@ -233,14 +226,14 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, en
 		if !env {
 			out[i].Env.Env = nil
 		}
-		if sampler != nil && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
+		if out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
 			roots = append(roots, out[i].PID)
 		}
 	}
 	if len(roots) == 0 {
 		return out
 	}
-	u := sampler.Sample(roots)
+	u := d.usage(roots)
 	for i := range out {
 		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
 			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}

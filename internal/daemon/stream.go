@@ -125,25 +125,3 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 	}
 	return nil
 }
-
-// handleEvents streams process events as NDJSON until the client leaves.
-func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) error {
-	c := d.bus.subscribe()
-	defer d.bus.unsubscribe(c)
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	enc := json.NewEncoder(w)
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil {
-		return nil
-	}
-	for {
-		select {
-		case ev := <-c:
-			if enc.Encode(ev) != nil || rc.Flush() != nil {
-				return nil
-			}
-		case <-r.Context().Done():
-			return nil
-		}
-	}
-}

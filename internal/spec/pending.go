@@ -19,7 +19,6 @@ var pending = []struct {
 	{"watch", func(s *api.AppSpec) bool { return s.Watch.Enabled }},
 	{"ignore_watch", func(s *api.AppSpec) bool { return len(s.IgnoreWatch) > 0 }},
 	{"watch_delay", func(s *api.AppSpec) bool { return s.WatchDelay > 0 }},
-	{"max_memory_restart", func(s *api.AppSpec) bool { return s.MaxMemoryRestart > 0 }},
 	{"cron_restart", func(s *api.AppSpec) bool { return s.CronRestart != "" }},
 	{"time", func(s *api.AppSpec) bool { return s.Time }},
 	{"log_date_format", func(s *api.AppSpec) bool { return s.LogDateFormat != "" }},

@@ -699,6 +699,7 @@ func (p *Proc) emitExit(d Decision) {
 func (p *Proc) event(event string, manually bool) api.Event {
 	s := &p.st.cfg.App.Spec
 	return api.Event{
+		Type:      api.BusProcessEvent,
 		Event:     event,
 		At:        p.clock.Now().UnixMilli(),
 		PMID:      p.o.PMID,
