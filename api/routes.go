@@ -30,6 +30,9 @@ const (
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
 	RouteEvents    = "GET /v1/events"     // EventsQuery (URL query) -> NDJSON (or SSE) stream of Event and LogEvent
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
+	// RouteMetrics is Prometheus's text exposition of the apps, the host
+	// and the daemon (names in docs/metrics.md).
+	RouteMetrics = "GET /metrics"
 )
 
 // PingResponse says which daemon answered.

@@ -37,6 +37,7 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteLogs:      d.handleLogs,
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,
+		api.RouteMetrics:   d.handleMetrics,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tendpm/tend/api"
@@ -82,6 +83,11 @@ type worker struct {
 	// buffers reused by every sample, so an idle daemon's heap stays flat
 	procs []*supervise.Proc
 	roots []int
+
+	// for /metrics
+	samples        atomic.Int64
+	lastSample     atomic.Int64 // ns the last sample took
+	memoryRestarts atomic.Int64
 }
 
 type overKey struct{ pmid, pid int }
@@ -114,6 +120,10 @@ func (d *Daemon) usage(roots []int) map[int]metrics.Usage {
 // and returns how long to wait until the next sample.
 func (d *Daemon) sample(now time.Time) time.Duration {
 	w := d.worker
+	defer func(start time.Time) {
+		w.samples.Add(1)
+		w.lastSample.Store(int64(time.Since(start)))
+	}(time.Now())
 	w.procs = d.reg.appendAll(w.procs[:0])
 	w.roots = w.roots[:0]
 	for _, p := range w.procs {
@@ -201,6 +211,7 @@ func (d *Daemon) memoryRestart(p *supervise.Proc, memory, limit int64, over time
 	ev.Reason = reason
 	d.notify(ev)
 
+	d.worker.memoryRestarts.Add(1)
 	var err error
 	if graceful {
 		err = d.replace(p, nil)

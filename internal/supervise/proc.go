@@ -113,6 +113,8 @@ type Proc struct {
 
 	view atomic.Pointer[view]
 
+	logTally logTally // the runs' log figures, for /metrics
+
 	// st is the loop's; nothing else touches it.
 	st state
 }

@@ -89,8 +89,10 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		return nil, fmt.Errorf("cannot open log files: %v; pass writable paths with -o and -e", err)
 	}
 	r.sink = sink
+	p.logTally.opened(sink)
 	defer func() {
 		if err != nil {
+			p.logTally.closing(sink)
 			sink.Close()
 		}
 	}()
@@ -178,6 +180,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 			defer p.o.Pumps.Done()
 			_ = logs.PumpContext(p.pumps, pump.r, sink, pump.st)
 			if pumping.Add(-1) == 0 {
+				p.logTally.closing(sink)
 				sink.Close()
 			}
 		}()
