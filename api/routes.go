@@ -30,6 +30,9 @@ const (
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
 	RouteEvents    = "GET /v1/events"     // EventsQuery (URL query) -> NDJSON (or SSE) stream of Event and LogEvent
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
+	RouteStatus    = "GET /v1/status"     // -> StatusResponse: the host and the process list (sel, cwd, env as RouteProcesses)
+	RouteWeb       = "POST /v1/web"       // WebRequest -> WebResponse: the dashboard's TCP listener
+	RouteProfile   = "GET /v1/profile"    // ProfileQuery (URL query) -> a pprof file of the daemon
 	// RouteMetrics is Prometheus's text exposition of the apps, the host
 	// and the daemon (names in docs/metrics.md).
 	RouteMetrics = "GET /metrics"

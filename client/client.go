@@ -210,6 +210,29 @@ func (c *Client) Processes(ctx context.Context, selectors ...string) ([]api.Proc
 	return c.processes(ctx, selectQuery(selectors))
 }
 
+// Status is the process list without environments (as Summaries) with
+// the host's figures, in one request: what ls, monit and dashboards show.
+func (c *Client) Status(ctx context.Context, selectors ...string) (api.StatusResponse, error) {
+	var out api.StatusResponse
+	q := selectQuery(selectors)
+	q.Set("env", "0")
+	m, p := split(api.RouteStatus)
+	resp, err := c.do(ctx, m, p, q, nil)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("read the status: %v: %w", err, api.ErrInternal)
+	}
+	return out, nil
+}
+
+// Web starts, moves or stops the dashboard's listener (tend web).
+func (c *Client) Web(ctx context.Context, req api.WebRequest) (api.WebResponse, error) {
+	return callRoute[api.WebResponse](ctx, c, api.RouteWeb, req)
+}
+
 // Summaries is Processes without each app's environment: a tenth of the
 // size, for listings that do not show it.
 func (c *Client) Summaries(ctx context.Context, selectors ...string) ([]api.Process, error) {

@@ -55,6 +55,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdScale(f, nil),
 		NewCmdLogs(f, nil),
 		NewCmdEvents(f, nil),
+		NewCmdWeb(f, nil),
 		NewCmdPing(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),

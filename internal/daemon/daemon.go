@@ -44,6 +44,7 @@ type Daemon struct {
 	sampler *metrics.Sampler
 	host    *metrics.HostSampler
 	worker  *worker
+	web     webServer
 
 	// reg is the app registry: the process table, the apps' socket Sets
 	// and reload locks.
@@ -145,6 +146,7 @@ loop:
 	}
 	stopWork()
 	<-workDone
+	d.stopWeb()
 	d.trim.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

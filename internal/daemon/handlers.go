@@ -38,6 +38,8 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteEvents:    d.handleEvents,
 		api.RouteKill:      d.handleKill,
 		api.RouteMetrics:   d.handleMetrics,
+		api.RouteStatus:    d.handleStatus,
+		api.RouteWeb:       d.handleWeb,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
@@ -99,16 +101,24 @@ func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
+	list, err := d.listProcesses(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return api.EncodeProcesses(w, list)
+}
+
+// listProcesses is the list a request asks for (sel, cwd, env).
+func (d *Daemon) listProcesses(r *http.Request) ([]api.Process, error) {
 	procs := d.reg.all()
 	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
 		var err error
 		if procs, err = d.reg.selectProcs(sels, r.URL.Query().Get("cwd")); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	list := d.snapshots(procs, r.URL.Query().Get("env") != "0")
-	w.Header().Set("Content-Type", "application/json")
-	return api.EncodeProcesses(w, list)
+	return d.snapshots(procs, r.URL.Query().Get("env") != "0"), nil
 }
 
 func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
