@@ -28,12 +28,17 @@ const (
 	RouteSendData  = "POST /v1/send-data" // SendDataRequest -> ActionResponse
 	RouteScale     = "POST /v1/scale"     // ScaleRequest -> ActionResponse
 	RouteLogs      = "GET /v1/logs"       // LogsQuery (URL query) -> NDJSON stream of LogLine
-	RouteEvents    = "GET /v1/events"     // -> NDJSON stream of Event
+	RouteEvents    = "GET /v1/events"     // EventsQuery (URL query) -> NDJSON (or SSE) stream of Event and LogEvent
 	RouteKill      = "POST /v1/kill"      // -> KillResponse; the daemon exits after answering
 
 	RouteReloadLogs = "POST /v1/logs/reload" // -> ReloadLogsResponse: reopen every log file
 	RouteSettings   = "GET /v1/settings"     // -> []Setting
 	RouteSet        = "POST /v1/settings"    // SetRequest -> Setting
+	RouteStatus     = "GET /v1/status"       // -> StatusResponse: the host and the process list (sel, cwd, env as RouteProcesses)
+	RouteWeb        = "POST /v1/web"         // WebRequest -> WebResponse: the dashboard's TCP listener
+	// RouteMetrics is Prometheus's text exposition of the apps, the host
+	// and the daemon (names in docs/metrics.md).
+	RouteMetrics = "GET /metrics"
 )
 
 // PingResponse says which daemon answered.
@@ -200,27 +205,6 @@ type LogLine struct {
 	// At is ms since epoch when the daemon read the line; for past lines,
 	// the time of its stamp, or 0 when it has none.
 	At int64 `json:"at,omitempty"`
-}
-
-// Event is one entry of the event stream (PM2's process:event).
-type Event struct {
-	Event     string `json:"event"` // start, online, exit, restart, stop, delete, errored, ...
-	At        int64  `json:"at"`
-	PMID      int    `json:"pm_id"`
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	Status    string `json:"status"`
-	Manually  bool   `json:"manually"`
-	ExitCode  *int   `json:"exit_code,omitempty"`
-	// RestartDelay, on an exit the restart policy follows with a restart,
-	// is the delay before it in ms.
-	RestartDelay *int   `json:"restart_delay,omitempty"`
-	Signal       string `json:"signal,omitempty"`
-	Reason       string `json:"reason,omitempty"`
-	// File and Dropped, on log events: the log file, and the lines it
-	// lost (EventLogResumed).
-	File    string `json:"file,omitempty"`
-	Dropped int64  `json:"dropped_lines,omitempty"`
 }
 
 // KillResponse reports what the daemon stopped before exiting.

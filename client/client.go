@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,6 +231,29 @@ func secretsQuery(ctx context.Context, q url.Values) url.Values {
 	return q
 }
 
+// Status is the process list without environments (as Summaries) with
+// the host's figures, in one request: what ls, monit and dashboards show.
+func (c *Client) Status(ctx context.Context, selectors ...string) (api.StatusResponse, error) {
+	var out api.StatusResponse
+	q := selectQuery(selectors)
+	q.Set("env", "0")
+	m, p := split(api.RouteStatus)
+	resp, err := c.do(ctx, m, p, q, nil)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out, fmt.Errorf("read the status: %v: %w", err, api.ErrInternal)
+	}
+	return out, nil
+}
+
+// Web starts, moves or stops the dashboard's listener (tend web).
+func (c *Client) Web(ctx context.Context, req api.WebRequest) (api.WebResponse, error) {
+	return callRoute[api.WebResponse](ctx, c, api.RouteWeb, req)
+}
+
 // Summaries is Processes without each app's environment: a tenth of the
 // size, for listings that do not show it.
 func (c *Client) Summaries(ctx context.Context, selectors ...string) ([]api.Process, error) {
@@ -370,10 +394,74 @@ func (c *Client) Set(ctx context.Context, req api.SetRequest) (api.Setting, erro
 	return callRoute[api.Setting](ctx, c, api.RouteSet, req)
 }
 
-// Events calls fn for each event until ctx is done or fn returns an error.
+// Events calls fn for each process event until ctx is done or fn returns
+// an error.
 func (c *Client) Events(ctx context.Context, fn func(api.Event) error) error {
+	return c.Bus(ctx, BusOptions{}, func(p BusPacket) error {
+		if p.Event == nil {
+			return nil
+		}
+		return fn(*p.Event)
+	})
+}
+
+// BusOptions choose what Bus streams.
+type BusOptions struct {
+	// Logs adds the apps' output (log:out, log:err) to the process events.
+	Logs bool
+	// Subscribed, if not nil, is called once the daemon has subscribed this
+	// client: no event published after it is missed.
+	Subscribed func()
+}
+
+// BusPacket is one packet of the event stream: Event for a process:event,
+// Log for a log:out or log:err, and Raw, the line as the daemon sent it.
+type BusPacket struct {
+	Type  string
+	Event *api.Event
+	Log   *api.LogEvent
+	Raw   json.RawMessage
+}
+
+// Bus calls fn for each packet of the event stream (PM2's bus, see
+// api.EventsQuery) until ctx is done or fn returns an error. Packets of
+// types this client does not know come with only Type and Raw.
+func (c *Client) Bus(ctx context.Context, opts BusOptions, fn func(BusPacket) error) error {
+	q := url.Values{}
+	if opts.Logs {
+		q.Set("logs", "1")
+	}
 	m, p := split(api.RouteEvents)
-	return stream(ctx, c, m, p, nil, fn)
+	resp, err := c.do(ctx, m, p, q, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if opts.Subscribed != nil {
+		opts.Subscribed()
+	}
+	return scanLines(ctx, resp.Body, api.RouteEvents, func(line []byte) error {
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return fmt.Errorf("bad line in stream %s: %v: %w", api.RouteEvents, err, api.ErrInternal)
+		}
+		pk := BusPacket{Type: head.Type, Raw: json.RawMessage(slices.Clone(line))}
+		var err error
+		switch head.Type {
+		case api.BusProcessEvent, "": // "": a daemon from before types
+			pk.Event = new(api.Event)
+			err = json.Unmarshal(line, pk.Event)
+		case api.BusLogOut, api.BusLogErr:
+			pk.Log = new(api.LogEvent)
+			err = json.Unmarshal(line, pk.Log)
+		}
+		if err != nil {
+			return fmt.Errorf("bad line in stream %s: %v: %w", api.RouteEvents, err, api.ErrInternal)
+		}
+		return fn(pk)
+	})
 }
 
 func stream[T any](ctx context.Context, c *Client, method, route string, q url.Values, fn func(T) error) error {
@@ -382,19 +470,26 @@ func stream[T any](ctx context.Context, c *Client, method, route string, q url.V
 		return err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 8<<20)
-	for sc.Scan() {
+	return scanLines(ctx, resp.Body, route, func(line []byte) error {
 		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+		if err := json.Unmarshal(line, &v); err != nil {
 			return fmt.Errorf("bad line in stream %s: %v: %w", route, err, api.ErrInternal)
 		}
-		if err := fn(v); err != nil {
+		return fn(v)
+	})
+}
+
+// scanLines calls fn for each line of an NDJSON stream.
+func scanLines(ctx context.Context, body io.Reader, route string, fn func([]byte) error) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
+	for sc.Scan() {
+		if err := fn(sc.Bytes()); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return err
+		return fmt.Errorf("stream %s: %w", route, err)
 	}
 	return nil
 }

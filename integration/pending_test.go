@@ -8,31 +8,34 @@ import (
 	"github.com/tendpm/tend/api"
 )
 
-// TestPendingAttributes: an attribute tend accepts but does not act on yet
-// is named in one warning per app by start (a script or a file) and by
-// describe. (--dry-run is covered by internal/cli's scripts.)
-func TestPendingAttributes(t *testing.T) {
+// TestFormerlyPendingAttributes: the attributes tend once accepted
+// without acting on them (memory limits, log formats, watch, cron) are acted
+// on now, so start (a script or a file), restart and describe warn about
+// none of them, and ls shows no watcher where none runs.
+func TestFormerlyPendingAttributes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	warned := func(r result, want string) {
+	quiet := func(r result) {
 		t.Helper()
-		if r.code != 0 || strings.Count(r.stderr, "[tend] warning: ") != 1 || !strings.Contains(r.stderr, want) {
-			t.Errorf("want success and one warning saying %q: %s", want, r)
+		if r.code != 0 || strings.Contains(r.stderr, "[tend] warning: ") {
+			t.Errorf("want success and no warning: %s", r)
 		}
 	}
-	warned(h.run("start", app("sleeper.sh"), "--name", "mem", "--max-memory-restart", "200M"),
-		`[tend] warning: app "mem": max_memory_restart is accepted but not acted on yet by this version of tend`)
+	quiet(h.run("start", app("sleeper.sh"), "--name", "mem", "--log-type", "json", "--max-memory-restart", "200M"))
 	h.write("ecosystem.config.js", `module.exports = {apps: [
-  {name: "watched", script: "`+app("sleeper.sh")+`", instances: 2, max_memory_restart: "1G", log_type: "json"},
+  {name: "limited", script: "`+app("sleeper.sh")+`", instances: 2, max_memory_restart: "1G", log_type: "json", cron_restart: "0 3 * * *"},
 ]};`)
-	warned(h.run("start", "ecosystem.config.js"), `app "watched": max_memory_restart, log_type are accepted but not acted on yet`)
-	warned(h.run("restart", "ecosystem.config.js"), `app "watched": max_memory_restart, log_type are accepted`)
-	h.waitStatus("watched", api.StatusOnline, 10*time.Second)
-
-	r := h.run("describe", "watched")
-	warned(r, `app "watched": max_memory_restart, log_type are accepted`)
+	quiet(h.run("start", "ecosystem.config.js"))
+	quiet(h.run("restart", "ecosystem.config.js"))
+	h.waitStatus("limited", api.StatusOnline, 10*time.Second)
+	r := h.run("describe", "limited")
+	quiet(r)
 	if n := strings.Count(r.stdout, "Describing process"); n != 2 {
-		t.Errorf("describe watched: %d descriptions, want one per instance:\n%s", n, r.stdout)
+		t.Errorf("describe limited: %d descriptions, want one per instance:\n%s", n, r.stdout)
 	}
-	warned(h.run("describe", "mem"), `app "mem": max_memory_restart is accepted`)
+	quiet(h.run("describe", "mem"))
+	out := h.ok("ls")
+	if strings.Contains(out, "enabled") || strings.Count(out, "disabled") != 3 {
+		t.Errorf("ls shows a watcher where none runs:\n%s", out)
+	}
 }

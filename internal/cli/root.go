@@ -59,6 +59,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdSet(f, nil),
 		NewCmdUnset(f, nil),
 		NewCmdGet(f, nil),
+		NewCmdEvents(f, nil),
+		NewCmdWeb(f, nil),
 		NewCmdPing(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),

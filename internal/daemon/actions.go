@@ -93,7 +93,13 @@ func (d *Daemon) restartProcs(procs []*supervise.Proc, req api.ActionRequest, be
 		return err
 	}
 	begin()
-	return each(procs, report.wrap(func(p *supervise.Proc) error { return d.restart(p, specOf[p]) }))
+	return each(procs, report.wrap(func(p *supervise.Proc) error {
+		err := d.restart(p, specOf[p])
+		if err == nil {
+			d.notify(processEvent(p, "restart", true))
+		}
+		return err
+	}))
 }
 
 // deleteProcs deletes procs, app by app under each app's name lock (a

@@ -38,12 +38,15 @@ type Daemon struct {
 	hub       *logs.Hub
 	watches   *watch.Hub // the apps' file watchers
 	bus       *bus
-	sampler   *metrics.Sampler
 	startedAt time.Time
-	// answerSampler measures the processes an answer names (after an
-	// action, a listing by selector): apart from sampler, whose baselines
-	// are the whole list's between two listings.
-	answerSampler *metrics.Sampler
+
+	// sampler measures the apps' process trees for everyone: the worker's
+	// periodic sample, listings, answers, /metrics. host measures the
+	// machine.
+	sampler *metrics.Sampler
+	host    *metrics.HostSampler
+	worker  *worker
+	web     webServer
 
 	// reg is the app registry: the process table, the apps' socket Sets
 	// and reload locks.
@@ -141,6 +144,9 @@ func Run(home string, opts Options) error {
 	reportReady("ok")
 	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
 	dropCodePages()
+	workCtx, stopWork := context.WithCancel(context.Background())
+	workDone := make(chan struct{})
+	go func() { defer close(workDone); d.work(workCtx) }()
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGQUIT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2)
@@ -168,6 +174,9 @@ loop:
 			}
 		}
 	}
+	stopWork()
+	<-workDone
+	d.stopWeb()
 	d.trim.stop()
 	d.watches.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -184,20 +193,21 @@ loop:
 func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon {
 	pool := sockets.NewPool()
 	d := &Daemon{
-		home:          home,
-		log:           log,
-		reaper:        reaper,
-		hub:           logs.NewHub(),
-		logTable:      logs.NewTable(rotation.Default()),
-		watches:       watch.NewHub(log),
-		bus:           newBus(),
-		sampler:       metrics.NewSampler(),
-		startedAt:     time.Now(),
-		answerSampler: metrics.NewSampler(),
-		quit:          make(chan struct{}),
-		access:        access{socketGID: -1, adminGID: -1},
-		reg:           newRegistry(pool),
-		pool:          pool,
+		home:      home,
+		log:       log,
+		reaper:    reaper,
+		hub:       logs.NewHub(),
+		logTable:  logs.NewTable(rotation.Default()),
+		watches:   watch.NewHub(log),
+		bus:       newBus(),
+		sampler:   metrics.NewSampler(),
+		host:      metrics.NewHostSampler(),
+		worker:    newWorker(workerPeriod(os.Getenv(envWorkerInterval), log)),
+		startedAt: time.Now(),
+		quit:      make(chan struct{}),
+		access:    access{socketGID: -1, adminGID: -1},
+		reg:       newRegistry(pool),
+		pool:      pool,
 	}
 	d.settings.path = api.Home(home).Path(api.SettingsFile)
 	d.srv = &http.Server{
@@ -406,16 +416,18 @@ func daemonLog(home string, table *logs.Table, hub *logs.Hub) *logs.DaemonLog {
 
 // logNotice turns what the log table reports into an event.
 func (d *Daemon) logNotice(n logs.Notice) {
-	ev := api.Event{Event: n.Kind, At: time.Now().UnixMilli(), PMID: n.Src.PMID, Name: n.Src.Name, File: n.File, Dropped: n.Dropped}
+	ev := api.Event{Type: api.BusProcessEvent, Event: n.Kind, At: time.Now().UnixMilli(), PMID: n.Src.PMID, Name: n.Src.Name, File: n.File, Dropped: n.Dropped}
 	if n.Src.Name == "" {
 		ev.PMID = -1
 	}
 	if n.Err != nil {
 		ev.Reason = n.Err.Error()
 	}
-	// No registry lookup for the namespace: a pump's write reports this,
-	// and it must not wait on the registry's lock.
-	d.notify(ev)
+	// No registry lookup for the namespace or the process: a pump's
+	// write reports this, and it must not wait on the registry's lock.
+	if d.bus.listened() {
+		d.bus.publish(&ev)
+	}
 }
 
 // waitGroup waits up to timeout for wg. A log pipe stays open while any

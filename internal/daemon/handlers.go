@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
-	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -40,6 +39,9 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteReloadLogs: d.handleReloadLogs,
 		api.RouteSettings:   d.handleSettings,
 		api.RouteSet:        d.handleSet,
+		api.RouteMetrics:    d.handleMetrics,
+		api.RouteStatus:     d.handleStatus,
+		api.RouteWeb:        d.handleWeb,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
@@ -93,29 +95,33 @@ func (d *Daemon) handlePing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleProcesses(w http.ResponseWriter, r *http.Request) error {
+	list, err := d.listProcesses(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return api.EncodeProcesses(w, list)
+}
+
+// listProcesses is the list a request asks for (sel, cwd, env), of the
+// apps its peer may see, secrets redacted unless it asks (secrets=1).
+func (d *Daemon) listProcesses(r *http.Request) ([]api.Process, error) {
 	sc := requestScope(r)
 	procs := sc.filter(d.reg.all())
 	if sels := r.URL.Query()["sel"]; len(sels) > 0 {
 		var err error
 		if procs, err = d.reg.selectProcs(sc, sels, r.URL.Query().Get("cwd")); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	// The list's own sampler measures CPU between two listings; a listing
-	// of a few apps must not make it forget the others' previous sample.
-	sampler := d.sampler
-	if len(r.URL.Query()["sel"]) > 0 {
-		sampler = d.answerSampler
-	}
-	list := d.snapshots(procs, sampler, r.URL.Query().Get("env") != "0")
+	list := d.snapshots(procs, r.URL.Query().Get("env") != "0")
 	if r.URL.Query().Get("secrets") != "1" {
 		for i := range list {
 			e := &list[i].Env
 			e.Env = spec.RedactEnv(e.Env, e.SecretEnv)
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return api.EncodeProcesses(w, list)
+	return list, nil
 }
 
 func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
@@ -129,7 +135,7 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted})
+		return writeJSON(w, api.StartResponse{Processes: d.snapshots(procs, false), Restarted: restarted})
 	}
 	// With Progress the stream opens with the first process done, so a
 	// request refused before anything starts gets a plain error.
@@ -137,7 +143,7 @@ func (d *Daemon) handleStart(w http.ResponseWriter, r *http.Request) error {
 	procs, restarted, err := d.start(sc, req, func(p *supervise.Proc, took time.Duration, err error) {
 		s.write(api.StartProgress{Step: stepOf(p, took, err)})
 	})
-	resp := api.StartResponse{Processes: d.snapshots(procs, d.answerSampler, false), Restarted: restarted}
+	resp := api.StartResponse{Processes: d.snapshots(procs, false), Restarted: restarted}
 	if !s.begun {
 		if err != nil {
 			return err
@@ -176,7 +182,7 @@ func (d *Daemon) actStreaming(w http.ResponseWriter, r *http.Request, req api.Ac
 	if !s.begun {
 		return err
 	}
-	s.end(api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)}, err)
+	s.end(api.ActionResponse{Processes: d.snapshots(procs, false)}, err)
 	return nil
 }
 
@@ -245,14 +251,14 @@ func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
 // writeProcs answers with the processes an operation touched, as they
 // are after it.
 func (d *Daemon) writeProcs(w http.ResponseWriter, procs []*supervise.Proc) error {
-	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, d.answerSampler, false)})
+	return writeJSON(w, api.ActionResponse{Processes: d.snapshots(procs, false)})
 }
 
-// snapshots reports procs in jlist shape; with a sampler, online processes
-// get their tree's CPU and memory from it; without env, their environment
-// is left out (answers to actions are for display, and a tenth of the size
-// without it).
-func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, env bool) []api.Process {
+// snapshots reports procs in jlist shape, online processes with their
+// tree's CPU and memory (see usage); without env, their environment is left
+// out (answers to actions are for display, and a tenth of the size without
+// it).
+func (d *Daemon) snapshots(procs []*supervise.Proc, env bool) []api.Process {
 	out := make([]api.Process, len(procs))
 	var roots []int
 	for i, p := range procs {
@@ -260,14 +266,14 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, sampler *metrics.Sampler, en
 		if !env {
 			out[i].Env.Env = nil
 		}
-		if sampler != nil && out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
+		if out[i].PID > 0 && out[i].Env.Status == api.StatusOnline {
 			roots = append(roots, out[i].PID)
 		}
 	}
 	if len(roots) == 0 {
 		return out
 	}
-	u := sampler.Sample(roots)
+	u := d.usage(roots)
 	for i := range out {
 		if m, ok := u[out[i].PID]; ok && out[i].PID > 0 {
 			out[i].Monit = api.Monit{Memory: m.Memory, CPU: math.Round(m.CPU*10) / 10}

@@ -155,3 +155,12 @@ func (sc scope) mayKill() error {
 	}
 	return fmt.Errorf("tend kill stops every app and the daemon, which only root, the daemon's user and its admin group may do; stop your apps with tend stop all: %w", api.ErrForbidden)
 }
+
+// mayAdminister reports whether sc may use what concerns every app: the
+// metrics of all of them, the dashboard's listener, the daemon's profile.
+func (sc scope) mayAdminister(what string) error {
+	if sc.all {
+		return nil
+	}
+	return fmt.Errorf("%s concerns every app, which only root, the daemon's user and its admin group may see; use tend ls for your own apps: %w", what, api.ErrForbidden)
+}

@@ -154,6 +154,27 @@ func (r *registry) sees(sc scope, pmid int) bool {
 	return in != nil && sc.sees(in.p)
 }
 
+// get returns process pmid, or nil.
+func (r *registry) get(pmid int) *supervise.Proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if in := r.procs[pmid]; in != nil {
+		return in.p
+	}
+	return nil
+}
+
+// appendAll appends every process to ps, in no particular order, for
+// callers that reuse one slice.
+func (r *registry) appendAll(ps []*supervise.Proc) []*supervise.Proc {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, in := range r.procs {
+		ps = append(ps, in.p)
+	}
+	return ps
+}
+
 // instances returns the processes of app name in pm_id order.
 func (r *registry) instances(name string) []*supervise.Proc {
 	r.mu.Lock()

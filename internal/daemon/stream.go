@@ -132,29 +132,3 @@ func (d *Daemon) writeTails(enc *json.Encoder, procs []*supervise.Proc, streams 
 	_ = logs.TailMerged(srcs, n, func(l api.LogLine) error { return enc.Encode(l) })
 	return nil
 }
-
-// handleEvents streams process events as NDJSON until the client leaves.
-func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) error {
-	sc := requestScope(r)
-	c := d.bus.subscribe()
-	defer d.bus.unsubscribe(c)
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	enc := json.NewEncoder(w)
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil {
-		return nil
-	}
-	for {
-		select {
-		case ev := <-c:
-			if !sc.all && !d.reg.sees(sc, ev.PMID) {
-				continue
-			}
-			if enc.Encode(ev) != nil || rc.Flush() != nil {
-				return nil
-			}
-		case <-r.Context().Done():
-			return nil
-		}
-	}
-}

@@ -48,6 +48,9 @@ func (h *Hub) Follow(match func(pmid int) bool, streams ...Stream) *Follower {
 	return f
 }
 
+// Followers counts the followers.
+func (h *Hub) Followers() int { return int(h.n.Load()) }
+
 // matching returns a new slice of the followers interested in pmid.
 func (h *Hub) matching(pmid int) []*Follower {
 	h.mu.Lock()

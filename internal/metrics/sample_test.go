@@ -61,7 +61,7 @@ func waitTree(tb testing.TB, s *Sampler, root, want int) Usage {
 	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		u, ok := s.Sample([]int{root})[root]
+		u, ok := s.Sample([]int{root}, 0)[root]
 		if ok && len(u.Pids) == want {
 			return u
 		}
@@ -111,7 +111,7 @@ func TestTreeOfShellAndSleeps(t *testing.T) {
 			// until the sleeps are the same before and after the tree.
 			sleepsAlone := func() (sum int64) {
 				for _, pid := range sleeps {
-					one, ok := NewSampler().Sample([]int{pid})[pid]
+					one, ok := NewSampler().Sample([]int{pid}, 0)[pid]
 					if !ok || len(one.Pids) != 1 {
 						t.Fatalf("sleep %d alone: got %+v (present %v), want itself", pid, one, ok)
 					}
@@ -124,7 +124,7 @@ func TestTreeOfShellAndSleeps(t *testing.T) {
 			}
 			for range 100 {
 				before := sleepsAlone()
-				u = s.Sample([]int{root})[root]
+				u = s.Sample([]int{root}, 0)[root]
 				if after := sleepsAlone(); after == before && after > 0 {
 					if u.Memory <= after {
 						t.Errorf("tree memory %d, want more than its sleeps' %d", u.Memory, after)
@@ -177,10 +177,10 @@ func TestBusyChildCPU(t *testing.T) {
 	// under one core; the absolute bound is loose.
 	busy := first.Pids[1]
 	alone := NewSampler()
-	alone.Sample([]int{busy})
+	alone.Sample([]int{busy}, 0)
 	time.Sleep(time.Second)
-	second := s.Sample([]int{root})[root]
-	child := alone.Sample([]int{busy})[busy]
+	second := s.Sample([]int{root}, 0)[root]
+	child := alone.Sample([]int{busy}, 0)[busy]
 	t.Logf("tree: first %.1f %%, second %.1f %%, memory %d, pids %v; child alone %.1f %%",
 		first.CPU, second.CPU, second.Memory, second.Pids, child.CPU)
 	if second.CPU <= 20 || second.CPU < child.CPU-5 {
@@ -189,7 +189,7 @@ func TestBusyChildCPU(t *testing.T) {
 
 	// A sample right after the last one repeats its figure instead of
 	// measuring a few ms with 10 ms ticks.
-	if again := s.Sample([]int{root})[root]; again.CPU != second.CPU {
+	if again := s.Sample([]int{root}, 0)[root]; again.CPU != second.CPU {
 		t.Errorf("sample within %v gave CPU %v, want the previous %v", minInterval, again.CPU, second.CPU)
 	}
 }
@@ -205,14 +205,14 @@ end = time.time() + 0.5
 while time.time() < end: pass"
 sleep 1000 & echo $!; wait`)
 	root := cmd.Process.Pid
-	s.Sample([]int{root}) // baseline, taken while python runs or before
+	s.Sample([]int{root}, 0) // baseline, taken while python runs or before
 	sleeper := readPids(t, out, 1)[0]
 	u := waitTree(t, NewSampler(), root, 2)
 	if diff := cmp.Diff([]int{root, sleeper}, u.Pids); diff != "" {
 		t.Fatalf("tree after python exited (-want +got):\n%s", diff)
 	}
 	time.Sleep(minInterval)
-	got := s.Sample([]int{root})[root]
+	got := s.Sample([]int{root}, 0)[root]
 	t.Logf("CPU since baseline %.1f %%", got.CPU)
 	if got.CPU < 5 {
 		t.Errorf("CPU of a tree whose child burned ~0.5 s and exited = %v %%, want > 5", got.CPU)
@@ -225,7 +225,7 @@ func TestIdleTreeCPU(t *testing.T) {
 	root := cmd.Process.Pid
 	waitTree(t, s, root, 1)
 	time.Sleep(300 * time.Millisecond)
-	if u := s.Sample([]int{root})[root]; u.CPU > 5 {
+	if u := s.Sample([]int{root}, 0)[root]; u.CPU > 5 {
 		t.Errorf("CPU of a sleeping process = %v %%, want ~0", u.CPU)
 	}
 }
@@ -252,7 +252,7 @@ func TestMissingRootsAbsent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := NewSampler().Sample(tt.roots)
+			got := NewSampler().Sample(tt.roots, 0)
 			keys := slices.Sorted(func(yield func(int) bool) {
 				for k := range got {
 					if !yield(k) {
@@ -267,17 +267,50 @@ func TestMissingRootsAbsent(t *testing.T) {
 	}
 }
 
-func TestForgetsRootsNotAsked(t *testing.T) {
+// Sampling some roots keeps the readings of the others (a listing of one
+// app must not reset the CPU baseline of the rest); Retain drops them.
+func TestRetain(t *testing.T) {
 	a, _ := start(t, "sleep", "1000")
 	b, _ := start(t, "sleep", "1000")
 	s := NewSampler()
-	s.Sample([]int{a.Process.Pid, b.Process.Pid})
+	s.Sample([]int{a.Process.Pid, b.Process.Pid}, 0)
+	s.Sample([]int{b.Process.Pid}, 0)
 	if len(s.prev) != 2 {
-		t.Fatalf("remembers %d roots, want 2", len(s.prev))
+		t.Fatalf("after sampling one of two roots, remembers %d, want 2", len(s.prev))
 	}
-	s.Sample([]int{b.Process.Pid})
+	s.Retain([]int{b.Process.Pid, 1 << 30})
 	if _, ok := s.prev[a.Process.Pid]; ok || len(s.prev) != 1 {
-		t.Errorf("after sampling only %d, remembers %v", b.Process.Pid, s.prev)
+		t.Errorf("after Retain of %d, remembers %v", b.Process.Pid, s.prev)
+	}
+}
+
+// A reading younger than maxAge is returned as it was, without reading
+// /proc; an older one is measured again.
+func TestSampleMaxAge(t *testing.T) {
+	cmd, _ := start(t, "sleep", "1000")
+	root := cmd.Process.Pid
+	s := NewSampler()
+	first := waitTree(t, s, root, 1)
+	again := s.Sample([]int{root}, time.Hour)[root]
+	if !again.At.Equal(first.At) {
+		t.Errorf("a reading %v old with maxAge 1h was measured again (at %v, first at %v)", time.Since(first.At), again.At, first.At)
+	}
+	time.Sleep(5 * time.Millisecond)
+	fresh := s.Sample([]int{root}, time.Millisecond)[root]
+	if !fresh.At.After(first.At) {
+		t.Errorf("a reading older than maxAge was reused (at %v, first at %v)", fresh.At, first.At)
+	}
+	if fresh.Memory <= 0 {
+		t.Errorf("fresh reading: memory %d, want > 0", fresh.Memory)
+	}
+	// A root that exited is absent, whatever maxAge allows, once measured again.
+	syscall.Kill(-root, syscall.SIGKILL)
+	cmd.Wait()
+	if u, ok := s.Sample([]int{root}, 0)[root]; ok {
+		t.Errorf("exited root still sampled: %+v", u)
+	}
+	if _, ok := s.prev[root]; ok {
+		t.Errorf("exited root still remembered")
 	}
 }
 
@@ -293,7 +326,7 @@ func TestConcurrentSample(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for range 50 {
-				u, ok := s.Sample([]int{root, g + 1<<30})[root]
+				u, ok := s.Sample([]int{root, g + 1<<30}, 0)[root]
 				if !ok || len(u.Pids) != 3 || u.Memory <= 0 {
 					errs <- fmt.Errorf("goroutine %d: got %+v, present %v", g, u, ok)
 					return
@@ -369,7 +402,7 @@ func BenchmarkSample(b *testing.B) {
 			s := NewSampler()
 			b.ReportAllocs()
 			for b.Loop() {
-				if got := s.Sample(roots); len(got) != len(roots) {
+				if got := s.Sample(roots, 0); len(got) != len(roots) {
 					b.Fatalf("sampled %d of %d roots", len(got), len(roots))
 				}
 			}

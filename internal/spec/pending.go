@@ -12,11 +12,16 @@ import (
 // lands removes its attributes from this list, so that nothing a user sets
 // is silently ignored: start, describe and --dry-run warn about what is
 // here (PendingWarning).
-var pending = []struct {
+var pending = []pendingAttr{
+	// Empty: every attribute tend accepts is acted on. Keep the
+	// mechanism for the next one that is not.
+}
+
+// pendingAttr is an attribute accepted and not acted on: its key and
+// whether a spec sets it.
+type pendingAttr struct {
 	key string
 	set func(*api.AppSpec) bool
-}{
-	{"max_memory_restart", func(s *api.AppSpec) bool { return s.MaxMemoryRestart > 0 }},
 }
 
 // Pending returns the attributes s sets that tend does not act on yet, in

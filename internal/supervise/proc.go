@@ -139,6 +139,7 @@ type Proc struct {
 
 	// logDropped counts the lines its log files lost, over all runs.
 	logDropped atomic.Int64
+	logTally   logTally // the runs' log figures, for /metrics
 
 	// st is the loop's; nothing else touches it.
 	st state
@@ -779,6 +780,7 @@ func (p *Proc) emitExit(d Decision) {
 func (p *Proc) event(event string, manually bool) api.Event {
 	s := &p.st.cfg.App.Spec
 	return api.Event{
+		Type:      api.BusProcessEvent,
 		Event:     event,
 		At:        p.clock.Now().UnixMilli(),
 		PMID:      p.o.PMID,

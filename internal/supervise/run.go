@@ -104,8 +104,10 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		return nil, fmt.Errorf("cannot open log files: %s; pass writable paths with -o and -e", api.Message(err))
 	}
 	r.sink = sink
+	p.logTally.opened(sink)
 	defer func() {
 		if err != nil {
+			p.logTally.closing(sink)
 			sink.Close()
 		}
 	}()
@@ -203,6 +205,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 			defer p.o.Pumps.Done()
 			_ = logs.PumpContext(p.pumps, pump.r, sink, pump.st)
 			if pumping.Add(-1) == 0 {
+				p.logTally.closing(sink)
 				sink.Close()
 			}
 		}()

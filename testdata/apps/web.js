@@ -5,6 +5,7 @@
 //   READY_DELAY_MS=N   sends process.send('ready') N ms after listening
 //   NEVER_READY=1      never sends 'ready'
 //   IGNORE_SIGINT=1    ignores SIGINT (only SIGKILL stops it)
+//   GROW_MB_PER_S=N    leaks N MB a second (a memory limit's prey)
 // On SIGINT (PM2's stop signal) or the 'shutdown' message it stops
 // accepting, closes its idle connections, and exits 0 once no connection
 // is left, as careful apps do.
@@ -25,6 +26,12 @@ server.listen(Number(process.env.PORT), () => {
   const delay = Number(process.env.READY_DELAY_MS) || 0;
   setTimeout(() => process.send && process.send('ready'), delay);
 });
+
+const grow = Number(process.env.GROW_MB_PER_S) || 0;
+if (grow > 0) {
+  const held = [];
+  setInterval(() => held.push(Buffer.alloc((grow << 20) / 10, 1)), 100);
+}
 
 let stopping = false;
 function shutdown(why) {

@@ -1,0 +1,107 @@
+package daemon
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tendpm/tend/api"
+)
+
+func TestWorkerPeriod(t *testing.T) {
+	tests := []struct {
+		env  string
+		want time.Duration
+		warn string
+	}{
+		{"", time.Second, ""},
+		{"30000", 30 * time.Second, ""},
+		{"500", 500 * time.Millisecond, ""},
+		{"1500.5", 1500*time.Millisecond + 500*time.Microsecond, ""},
+		{"10", 250 * time.Millisecond, "below the shortest period"},
+		{"-1", 250 * time.Millisecond, "below the shortest period"},
+		{"1e30", time.Hour, ""},
+		{"30s", time.Second, "not a number of milliseconds"},
+		{"NaN", time.Second, "not a number of milliseconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			var buf bytes.Buffer
+			got := workerPeriod(tt.env, slog.New(slog.NewTextHandler(&buf, nil)))
+			if got != tt.want {
+				t.Errorf("workerPeriod(%q) = %v, want %v", tt.env, got, tt.want)
+			}
+			if tt.warn == "" && buf.Len() > 0 || !strings.Contains(buf.String(), tt.warn) {
+				t.Errorf("workerPeriod(%q) logged %q, want %q", tt.env, buf.String(), tt.warn)
+			}
+		})
+	}
+}
+
+// The worker restarts an app only once every sample over the grace saw it
+// over its limit, and samples again when the grace ends rather than a
+// period later.
+func TestWorkerMemoryGrace(t *testing.T) {
+	d := newTestDaemon(t)
+	d.worker.period = time.Hour // samples are driven by the test
+	sh := "/bin/sh"
+	app := api.AppSpec{Name: "big", Script: sh, Args: []string{"-c", "exec sleep 1000"}, Cwd: "/", MaxMemoryRestart: 1}
+	mustCall(t, d.Handler(), api.RouteStart, api.StartRequest{Apps: []api.AppSpec{app}})
+	p := d.reg.instances("big")[0]
+	waitFor(t, "big online", func() bool { return p.Status() == api.StatusOnline && p.PID() > 0 })
+	pid := p.PID()
+	waitFor(t, "sleep's memory", func() bool { return d.sampler.Sample([]int{pid}, 0)[pid].Memory > 0 })
+
+	now := time.Now()
+	if wait := d.sample(now); wait != memoryGrace {
+		t.Errorf("first sample over the limit: next sample in %v, want the grace %v", wait, memoryGrace)
+	}
+	if wait := d.sample(now.Add(memoryGrace / 2)); wait != memoryGrace/2 {
+		t.Errorf("half way: next sample in %v, want %v", wait, memoryGrace/2)
+	}
+	if p.PID() != pid || p.Spec().MaxMemoryRestart != 1 {
+		t.Fatalf("restarted before the grace ended")
+	}
+	d.sample(now.Add(memoryGrace))
+	waitFor(t, "a memory restart", func() bool { return p.PID() != pid && p.PID() > 0 && p.Status() == api.StatusOnline })
+	waitFor(t, "the reason", func() bool { return strings.Contains(p.Snapshot().Env.Reason, "max_memory_restart") })
+	if rt := p.Snapshot().Env.RestartTime; rt != 1 {
+		t.Errorf("restart_time %d, want 1", rt)
+	}
+
+	// A sample under the limit ends the run of samples over it.
+	waitFor(t, "the restart to end", func() bool {
+		d.worker.mu.Lock()
+		defer d.worker.mu.Unlock()
+		return len(d.worker.acting) == 0
+	})
+	d.sample(now)
+	if len(d.worker.over) != 1 {
+		t.Fatalf("over %v, want the new run over its limit", d.worker.over)
+	}
+	roomy := app
+	roomy.MaxMemoryRestart = 1 << 40
+	mustCall(t, d.Handler(), api.RouteAction, api.ActionRequest{Action: api.ActionRestart, Selectors: []string{"big"},
+		Apps: map[string]api.AppSpec{"big": roomy}})
+	pid = p.PID()
+	d.sample(now.Add(memoryGrace))
+	if len(d.worker.over) != 0 {
+		t.Errorf("over %v after a sample under the limit", d.worker.over)
+	}
+	if p.PID() != pid {
+		t.Errorf("restarted under its limit")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
