@@ -220,8 +220,9 @@ func TestLogs(t *testing.T) {
 	if out != want {
 		t.Errorf("logs --lines 5 --out:\n%s\nwant:\n%s", out, want)
 	}
-	if out := h.ok("logs", "lines", "--nostream", "--err", "--raw"); out != "err line\n" {
-		t.Errorf("logs --err --raw = %q", out)
+	// --raw prints standard error's lines on stderr, as PM2 does.
+	if r := h.run("logs", "lines", "--nostream", "--err", "--raw"); r.code != 0 || r.stdout != "" || r.stderr != "err line\n" {
+		t.Errorf("logs --err --raw: %s", r)
 	}
 
 	h.ok("start", app("echo.py"), "--name", "echo")
