@@ -44,6 +44,11 @@ type File struct {
 	// retryRotate is set after a failed rotation, so a file that cannot
 	// be renamed does not try again on every write.
 	retryRotate time.Time
+	// lastRotated is the time in the name of the last rotation: names
+	// must sort in rotation order, and a writer's now was read before it
+	// took f.mu, so it may be older than another writer's that rotated
+	// first.
+	lastRotated time.Time
 
 	// midLine is set when a torn piece could not be cut off the end of the
 	// file: the next write starts with a newline so it stays on its own.
@@ -332,7 +337,12 @@ func (f *File) rotate(now time.Time) notice {
 	if f.schedulePassed(now) {
 		defer f.schedule(now)
 	}
-	rotated, err := backupName(f.path, now.Local())
+	at := time.Now()
+	if at.Before(f.lastRotated) { // the clock stepped back
+		at = f.lastRotated
+	}
+	f.lastRotated = at
+	rotated, err := backupName(f.path, at.Local())
 	if err == nil {
 		err = os.Rename(f.path, rotated)
 	}
