@@ -56,11 +56,11 @@ func TestRestartTakesStartFlags(t *testing.T) {
 		}
 	}
 
-	// Attributes tend does not act on yet are applied, shown, and warned
-	// about every time.
+	// Attributes tend acts on in the daemon are applied and shown, without
+	// a warning.
 	r := h.run("restart", "echo", "--max-memory-restart", "100M", "-c", "0 1 * * *", "--kill-timeout", "3000")
-	if r.code != 0 || !strings.Contains(r.stderr, `app "echo": cron_restart is accepted but not acted on yet`) {
-		t.Errorf("restart with pending attributes: %s", r)
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("restart with new attributes: %s", r)
 	}
 	p = h.online("echo")
 	if p.Env.MaxMemoryRestart != 100<<20 || p.Env.CronRestart != "0 1 * * *" || *p.Env.KillTimeout != 3000 || p.Env.RestartTime != 2 {
@@ -72,6 +72,8 @@ func TestRestartTakesStartFlags(t *testing.T) {
 	}
 
 	// --watch toggles; with paths it sets them, as written.
+	h.write("src/a.js", "")
+	h.write("lib/b.js", "")
 	var watches []api.Watch
 	for _, args := range [][]string{{"--watch"}, {"--watch"}, {"--watch=src", "--watch=./lib"}} {
 		h.ok(append([]string{"restart", "echo"}, args...)...)
