@@ -4,8 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,6 +26,8 @@ type ListOptions struct {
 
 	// Sort is "field[:asc|desc]"; empty keeps the daemon's order (by id).
 	Sort string
+	// Watch redraws the list every second until Ctrl-C.
+	Watch bool
 }
 
 // NewCmdList builds ls; runF, if not nil, runs instead of listRun.
@@ -42,22 +48,80 @@ func NewCmdList(f *Factory, runF func(*ListOptions) error) *cobra.Command {
 	}
 	f.lazyFlags(cmd, func(fs *pflag.FlagSet) {
 		fs.StringVar(&opts.Sort, "sort", "", "sort by field[:asc|desc]: id, name, namespace, pid, uptime, restarts, status, cpu, mem")
+		fs.BoolVar(&opts.Watch, "watch", false, "redraw the list every second, until Ctrl-C")
 	})
 	return cmd
 }
 
-// listRun prints the table. The sort order is checked once the list is
-// in: a bad one is reported as before, with the daemon started.
+// listRun prints the table and the host's figures. The sort order is
+// checked once the list is in: a bad one is reported as before, with the
+// daemon started.
 func listRun(opts *ListOptions) error {
-	procs, err := opts.Client().Summaries(opts.Context)
+	if opts.Watch {
+		return watchList(opts)
+	}
+	st, err := opts.Client().Status(opts.Context)
 	if err != nil {
 		return err
 	}
-	if err := sortProcesses(procs, opts.Sort); err != nil {
+	if err := sortProcesses(st.Processes, opts.Sort); err != nil {
 		return err
 	}
-	printList(opts.IO, procs)
+	printStatus(opts.IO, opts.IO.Out, st)
 	return nil
+}
+
+// printStatus prints the list as ls does, then the host line.
+func printStatus(ios *IOStreams, w io.Writer, st api.StatusResponse) {
+	if ios.MiniList {
+		renderMiniList(w, st.Processes, time.Now())
+		return
+	}
+	full := renderList(w, st.Processes, time.Now(), ios.Columns, ios.Color)
+	if line := hostLine(st.Host, full, ios.Color, ios.Columns); line != "" {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// watchList redraws the list every second until Ctrl-C, as PM2's ls
+// --watch does: "Last refresh:" and the list. A terminal is redrawn in
+// place, from the top, without clearing it first (no flicker).
+func watchList(opts *ListOptions) error {
+	ctx, stop := signal.NotifyContext(opts.Context, os.Interrupt)
+	defer stop()
+	tty := opts.IO.Columns > 0
+	if tty {
+		fmt.Fprint(opts.IO.Out, "\x1b[H\x1b[2J")
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		st, err := opts.Client().Status(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := sortProcesses(st.Processes, opts.Sort); err != nil {
+			return err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "Last refresh:  %s\n", time.Now().Format(time.RFC3339))
+		printStatus(opts.IO, &b, st)
+		frame := b.String()
+		if tty {
+			frame = "\x1b[H" + strings.ReplaceAll(frame, "\n", "\x1b[K\n") + "\x1b[J"
+		}
+		if _, err := io.WriteString(opts.IO.Out, frame); err != nil {
+			return nil // the reader went away
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 // sortProcesses orders procs by "field[:asc|desc]".

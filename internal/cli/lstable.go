@@ -128,8 +128,9 @@ func watchingCell(p *api.Process, _ time.Time) cell {
 
 // renderList prints procs as the ls table in the widest of PM2's layouts
 // that fits in columns (a terminal's width; 0 when output is not a
-// terminal, which gets the full table, as in PM2).
-func renderList(w io.Writer, procs []api.Process, now time.Time, columns int, color bool) {
+// terminal, which gets the full table, as in PM2), and reports whether that
+// was the full one.
+func renderList(w io.Writer, procs []api.Process, now time.Time, columns int, color bool) (full bool) {
 	if columns <= 0 {
 		columns = pipeColumns
 	}
@@ -142,13 +143,16 @@ func renderList(w io.Writer, procs []api.Process, now time.Time, columns int, co
 	layouts := lsLayouts(idWidth, longest)
 	var cols []lsColumn
 	var rows [][]cell
+	chosen := 0
 	for i, layout := range layouts {
 		cols, rows = fitColumns(layout, procs, now)
+		chosen = i
 		if tableWidth(cols) <= columns || i == len(layouts)-1 {
 			break
 		}
 	}
 	drawTable(w, cols, rows, color)
+	return chosen == 0
 }
 
 // fitColumns fills the layout's cells: text the user chose is cut to its
