@@ -297,6 +297,11 @@ func TestSharedDaemonScopesUsers(t *testing.T) {
 	h.failAs(a, "may start apps only as yourself", "start", script, "--name", "other", "--uid", b.name)
 	h.failAs(a, "belongs to another user", "start", script, "--name", "b-app")
 	h.failAs(a, "only root", "kill")
+	// The dashboard would show every app to whoever holds its token.
+	h.failAs(a, "only root", "web")
+	if out := h.okAs(a, "ls"); !strings.Contains(out, "a-app") || strings.Contains(out, "b-app") || strings.Contains(out, "root-app") {
+		t.Errorf("a's ls shows others' apps, or not a's:\n%s", out)
+	}
 	// A log path the user could not write is opened with their
 	// permissions, and not read back for them either.
 	secret := secretFile(t)
