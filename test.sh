@@ -5,7 +5,9 @@
 # in temporary homes and drive real shell, Python and Node children.
 set -eu
 cd "$(dirname "$0")"
-go test -race ./...
+# The integration package runs for about ten minutes on two cores: past go
+# test's default ten-minute limit per package.
+go test -race -timeout 25m ./...
 fuzztime=${FUZZTIME:-4s}
 for target in \
 	./internal/config:FuzzEcosystemJSON \
