@@ -34,6 +34,7 @@ var tendExtra = map[string]string{
 	"exit_code":          "the last exit code, from the start (PM2 adds it after the first exit)",
 	"prev_restart_delay": "the last restart delay, from the start (PM2 adds it with exp_backoff_restart_delay)",
 	"tend_instance":      "the instance index under a fixed name (NODE_APP_INSTANCE is there too)",
+	"tend_watching":      "whether a watcher runs now (watch holds the setting, as in PM2; ls's watching column reads this)",
 	"umask":              "the umask the app starts with: the CLI's (PM2 gives every app the daemon's)",
 }
 
@@ -78,6 +79,7 @@ func TestJlistMatchesPM2(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
+			h.write("apps/api/.keep", "") // watched paths must exist
 			h.okEnv(tt.env, append([]string{"start"}, tt.start...)...)
 			h.waitStatus(tt.name, api.StatusOnline, 10*time.Second)
 			var got []map[string]any
