@@ -97,9 +97,12 @@ def log_files(path):
 
 def one(kind, cli, benchtool, mode, secs, time_flag, rotate):
     root = tempfile.mkdtemp(prefix="tend-bench-logs-", dir="/tmp")
+    # Retention would delete lines the check counts: keep every file. The
+    # rows without rotation turn tend's default (100M) off, to compare
+    # with PM2, which has none.
     extra = {}
-    if rotate:
-        extra = {"TEND_LOG_MAX_SIZE": "10M", "TEND_LOG_RETAIN": "all", "TEND_LOG_COMPRESS": "true"}
+    if kind == "tend":
+        extra = {"TEND_LOG_MAX_SIZE": "10M" if rotate else "none", "TEND_LOG_RETAIN": "all", "TEND_LOG_COMPRESS": "true"}
     m = Manager(kind, cli, root, extra)
     try:
         dpid = m.daemon_pid()
