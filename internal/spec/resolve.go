@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/cgroup"
 	"github.com/tendpm/tend/internal/sockets"
 )
 
@@ -18,10 +18,12 @@ const MaxInstances = 1024
 
 // ParseInstances turns PM2's -i value into a count: "max" or 0 is the
 // number of CPUs, a negative n is CPUs+n, and the result is at least 1.
+// The CPUs are those this process may use: in a container, its CPU limit
+// (cgroup.CPUs), not the host's count (PM2 #4347).
 func ParseInstances(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "max" || s == "" {
-		return runtime.NumCPU(), nil
+		return cgroup.CPUs(), nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -32,7 +34,7 @@ func ParseInstances(s string) (int, error) {
 
 // InstancesFromInt applies PM2's rules to a numeric instance count.
 func InstancesFromInt(n int) int {
-	cpus := runtime.NumCPU()
+	cpus := cgroup.CPUs()
 	switch {
 	case n == 0:
 		n = cpus
