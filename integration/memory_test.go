@@ -99,6 +99,10 @@ func TestMemoryRestart(t *testing.T) {
 			if ev.Event == "memory limit" && (!strings.Contains(ev.Reason, "stayed over max_memory_restart") || ev.Manually || ev.Process == nil || ev.Process.MaxMemoryRestart != limit) {
 				t.Errorf("memory limit event: %+v", ev)
 			}
+			// tend's own restart: its stop says so, and why.
+			if ev.Event == "stop" && (ev.Manually || !strings.Contains(ev.Reason, "stayed over max_memory_restart")) {
+				t.Errorf("the memory restart's stop event: manually %v, reason %q; want false and the memory limit", ev.Manually, ev.Reason)
+			}
 		case <-timeout:
 			t.Fatalf("events: %q, want memory limit, stop, online, restart", seen)
 		}

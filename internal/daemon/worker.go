@@ -212,6 +212,7 @@ func (d *Daemon) memoryRestart(p *supervise.Proc, memory, limit int64, over time
 	d.notify(ev)
 
 	d.worker.memoryRestarts.Add(1)
+	p.Automatic(reason)
 	var err error
 	if graceful {
 		err = d.replace(p, nil)

@@ -59,6 +59,7 @@ func (p *Proc) autoReplace(event, reason string, done func()) {
 // event stream.
 func (p *Proc) announce(event, reason string) {
 	p.st.restartReason = reason
+	p.st.automatic = true
 	p.o.Log.Info("restarting", "app", p.st.cfg.App.Spec.Name, "id", p.o.PMID, "cause", event, "reason", reason)
 	ev := p.event(event, false)
 	ev.Reason = reason

@@ -10,3 +10,16 @@ func (p *Proc) Note(reason string) {
 		reply(nil)
 	})
 }
+
+// Automatic says that tend is about to replace the process by itself for
+// reason (the daemon's memory limit): the reason shows at once, in the
+// stop and reload events of the replacement too, and those events say
+// manually: false. The next launch or reload clears it.
+func (p *Proc) Automatic(reason string) {
+	_ = p.call(false, func(reply func(error)) {
+		p.st.reason = reason
+		p.st.restartReason = reason
+		p.st.automatic = true
+		reply(nil)
+	})
+}

@@ -174,6 +174,10 @@ type state struct {
 	cron          cronState
 	health        healthState
 	restartReason string
+	// automatic is set while tend replaces the process by itself (watch,
+	// cron, health, the daemon's memory limit): the stop and reload events
+	// of that replacement say manually: false, as PM2's do.
+	automatic bool
 	restartHook   bool            // on_restart is due once the run starts
 	hooks         map[string]bool // the hooks running
 	doneWaiters   []func()        // AwaitDone's
@@ -548,6 +552,7 @@ func (p *Proc) launch() (*run, error) {
 	p.syncCron()
 	p.st.status = api.StatusLaunching
 	p.st.reason = ""
+	p.st.automatic = false
 	p.st.restartAt = time.Time{}
 	if p.st.restartHook {
 		p.st.restartHook = false
@@ -621,7 +626,7 @@ func (p *Proc) stop(then func(error)) {
 	if r == nil {
 		if p.st.status != api.StatusStopped {
 			p.st.status = api.StatusStopped
-			p.emit("stop", true)
+			p.emit("stop", !p.st.automatic)
 		}
 		then(nil)
 		return
@@ -636,7 +641,7 @@ func (p *Proc) stop(then func(error)) {
 			return
 		}
 		p.st.status = api.StatusStopped
-		p.emit("stop", true)
+		p.emit("stop", !p.st.automatic)
 		then(nil)
 	})
 }

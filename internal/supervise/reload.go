@@ -61,7 +61,8 @@ func (p *Proc) reloadOp(cfg *Config, reply func(error)) {
 			p.stopRun(next, func(bool) {
 				next.release()
 				p.st.cfg = prev
-				p.emit("reload failed", true)
+				p.emit("reload failed", !p.st.automatic)
+				p.st.automatic = false
 				reply(aborted(fmt.Errorf("the new one failed: %v; see tend logs %s: %w", err, name, api.ErrUnavailable)))
 				p.opDone()
 			})
@@ -99,7 +100,8 @@ func (p *Proc) takeOver(old, next *run) {
 	p.syncWatch()
 	p.syncCron()
 	p.armHealth(next)
-	p.emit("reload", true)
+	p.emit("reload", !p.st.automatic)
+	p.st.automatic = false
 }
 
 // drainTimeout bounds how long a reload waits for an old Node instance to
