@@ -177,10 +177,10 @@ type state struct {
 	// automatic is set while tend replaces the process by itself (watch,
 	// cron, health, the daemon's memory limit): the stop and reload events
 	// of that replacement say manually: false, as PM2's do.
-	automatic bool
-	restartHook   bool            // on_restart is due once the run starts
-	hooks         map[string]bool // the hooks running
-	doneWaiters   []func()        // AwaitDone's
+	automatic   bool
+	restartHook bool            // on_restart is due once the run starts
+	hooks       map[string]bool // the hooks running
+	doneWaiters []func()        // AwaitDone's
 }
 
 // cfgInfo is a Config with what is derived from it lazily: the version
