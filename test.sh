@@ -14,6 +14,7 @@ for target in \
 	./internal/config:FuzzEcosystemYAML \
 	./internal/config:FuzzEcosystemJS \
 	./internal/config:FuzzDotenv \
+	./internal/spec:FuzzDecodeDump \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \

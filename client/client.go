@@ -526,3 +526,19 @@ func (c *Client) Kill(ctx context.Context) (api.KillResponse, error) {
 	}
 	return out, c.waitDaemonGone(ctx)
 }
+
+// Save writes the daemon's process list to dump.pm2 (PM2's save); an
+// empty list is refused unless force.
+func (c *Client) Save(ctx context.Context, force bool) (api.SaveResponse, error) {
+	return callRoute[api.SaveResponse](ctx, c, api.RouteSave, api.SaveRequest{Force: force})
+}
+
+// Resurrect starts the apps of the saved list that do not run yet.
+func (c *Client) Resurrect(ctx context.Context) (api.ResurrectResponse, error) {
+	return callRoute[api.ResurrectResponse](ctx, c, api.RouteResurrect, nil)
+}
+
+// ClearDump empties the saved list (the previous one is kept as the .bak).
+func (c *Client) ClearDump(ctx context.Context) (api.SaveResponse, error) {
+	return callRoute[api.SaveResponse](ctx, c, api.RouteClearDump, nil)
+}

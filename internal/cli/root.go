@@ -62,6 +62,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdEvents(f, nil),
 		NewCmdWeb(f, nil),
 		NewCmdPing(f, nil),
+		NewCmdSave(f, nil),
+		NewCmdResurrect(f, nil),
+		NewCmdClearDump(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),
 	)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // UpdateOptions are update's; it takes no flags.
@@ -62,27 +63,11 @@ func updateRun(opts *UpdateOptions) error {
 	return nil
 }
 
-// appsOf rebuilds app specs from a process list: one per name, with its
-// instance count, stopped apps staying stopped.
+// appsOf is the apps to start procs again (spec.AppsOf).
 func appsOf(procs []api.Process) []api.AppSpec {
-	var specs []api.AppSpec
-	index := map[string]int{}
-	for _, p := range procs {
-		i, ok := index[p.Name]
-		if !ok {
-			s := p.Env.AppSpec
-			s.Instances = 0
-			stopped := false
-			s.Autostart = &stopped
-			index[p.Name] = len(specs)
-			i = len(specs)
-			specs = append(specs, s)
-		}
-		specs[i].Instances++
-		if p.Env.Status != api.StatusStopped {
-			t := true
-			specs[i].Autostart = &t
-		}
+	envs := make([]api.ProcessEnv, len(procs))
+	for i, p := range procs {
+		envs[i] = p.Env
 	}
-	return specs
+	return spec.AppsOf(envs)
 }

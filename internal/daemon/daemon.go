@@ -92,6 +92,10 @@ type Daemon struct {
 	logTable  *logs.Table
 	daemonLog *logs.DaemonLog
 	settings  settings
+
+	// dumpMu makes save, resurrect and cleardump take turns: dump.pm2 and
+	// its .bak change together.
+	dumpMu sync.Mutex
 }
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,
@@ -168,6 +172,15 @@ loop:
 			case unix.SIGUSR2:
 				_, _ = d.reopenLogs()
 			default:
+				// As PM2's God: a stop by the system (shutdown, systemctl
+				// stop) keeps the list for the next boot; tend kill does not.
+				if n := len(d.reg.all()); n > 0 {
+					if resp, err := d.save(false); err != nil {
+						log.Error("save the process list on "+s.String(), "err", err)
+					} else {
+						log.Info("process list saved", "signal", s.String(), "path", resp.Path, "processes", resp.Processes)
+					}
+				}
 				log.Info("signal received, stopping apps", "signal", s.String())
 				d.stopAll()
 				break loop

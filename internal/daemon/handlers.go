@@ -42,6 +42,9 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteMetrics:    d.handleMetrics,
 		api.RouteStatus:     d.handleStatus,
 		api.RouteWeb:        d.handleWeb,
+		api.RouteSave:       d.handleSave,
+		api.RouteResurrect:  d.handleResurrect,
+		api.RouteClearDump:  d.handleClearDump,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
