@@ -65,6 +65,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdSave(f, nil),
 		NewCmdResurrect(f, nil),
 		NewCmdClearDump(f, nil),
+		NewCmdStartup(f, nil),
+		NewCmdUnstartup(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),
 	)

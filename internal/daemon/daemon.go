@@ -145,8 +145,18 @@ func Run(home string, opts Options) error {
 	if err := d.listen(); err != nil {
 		return err
 	}
-	reportReady("ok")
 	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
+	if opts.Resurrect {
+		// Before ready: a boot unit (Type=notify) is started once the saved
+		// apps are, and a CLI that starts this daemon sees them.
+		if resp, err := d.resurrect(everyone); err != nil && !errors.Is(err, api.ErrNotFound) {
+			log.Error("resurrect the saved apps", "err", err)
+		} else if err == nil {
+			log.Info("saved apps resurrected", "file", resp.File, "started", len(resp.Started), "stopped", len(resp.Stopped))
+		}
+	}
+	reportReady("ok")
+	notifySystemd("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
 	dropCodePages()
 	workCtx, stopWork := context.WithCancel(context.Background())
 	workDone := make(chan struct{})
@@ -182,6 +192,7 @@ loop:
 					}
 				}
 				log.Info("signal received, stopping apps", "signal", s.String())
+				notifySystemd("STOPPING=1")
 				d.stopAll()
 				break loop
 			}

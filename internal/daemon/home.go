@@ -27,6 +27,9 @@ type Options struct {
 	SocketGroup string
 	// AdminGroup's members control every app, as root does.
 	AdminGroup string
+	// Resurrect starts the saved apps (dump.pm2) before the daemon says it
+	// is ready: the boot unit's daemon (tend startup).
+	Resurrect bool
 }
 
 // Environment variables that configure a daemon started on demand.
@@ -47,12 +50,15 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 		name, val, hasVal := strings.Cut(args[i], "=")
 		var dst *string
 		switch name {
+		case "--resurrect":
+			o.Resurrect = true
+			continue
 		case "--socket-group":
 			dst = &o.SocketGroup
 		case "--admin-group":
 			dst = &o.AdminGroup
 		default:
-			return o, fmt.Errorf("unknown daemon flag %q; tend daemon takes --socket-group GROUP and --admin-group GROUP: %w", args[i], api.ErrInvalid)
+			return o, fmt.Errorf("unknown daemon flag %q; tend daemon takes --socket-group GROUP, --admin-group GROUP and --resurrect: %w", args[i], api.ErrInvalid)
 		}
 		if !hasVal {
 			if i+1 >= len(args) {
