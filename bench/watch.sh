@@ -74,9 +74,10 @@ export TEND_HOME=$work/tendhome
 measure tend "$(cat "$TEND_HOME/tend.pid")" "$work/tend" jlist
 "$work/tend" kill >/dev/null
 
-echo "--- pm2 $("$pm2bin" --version 2>/dev/null | tail -1)"
 export HOME=$work/pm2h PM2_HOME=$work/pm2h/.pm2
 mkdir -p "$HOME"
+# After the export: pm2 --version starts a daemon in whatever home it sees.
+echo "--- pm2 $("$pm2bin" --version 2>/dev/null | tail -1)"
 (cd "$work/app" && "$pm2bin" start app.sh --name w --watch src >/dev/null 2>&1)
 measure pm2 "$(cat "$PM2_HOME/pm2.pid")" "$pm2bin" jlist
 "$pm2bin" kill >/dev/null 2>&1 || true
