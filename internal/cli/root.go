@@ -66,6 +66,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdResurrect(f, nil),
 		NewCmdClearDump(f, nil),
 		NewCmdStartup(f, nil),
+		NewCmdImport(f, nil),
 		NewCmdUnstartup(f, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),

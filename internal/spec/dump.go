@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/tendpm/tend/api"
 )
@@ -52,12 +53,23 @@ func DecodeDump(b []byte) ([]api.AppSpec, error) {
 	if b[0] != '[' {
 		return nil, fmt.Errorf("it is not a JSON array of processes: %w", api.ErrInvalid)
 	}
-	var entries []dumpEntry
-	if err := json.Unmarshal(b, &entries); err != nil {
+	var raws []map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
 		return nil, fmt.Errorf("it is not valid JSON (%v): %w", err, api.ErrInvalid)
 	}
-	envs := make([]api.ProcessEnv, len(entries))
-	for i, e := range entries {
+	envs := make([]api.ProcessEnv, len(raws))
+	for i, raw := range raws {
+		if env, ok := raw["env"]; ok {
+			var err error
+			if raw["env"], err = pm2Env(env); err != nil {
+				return nil, fmt.Errorf("process %d: env is not an object of variables (%v): %w", i, err, api.ErrInvalid)
+			}
+		}
+		one, _ := json.Marshal(raw)
+		var e dumpEntry
+		if err := json.Unmarshal(one, &e); err != nil {
+			return nil, fmt.Errorf("process %d: it is not valid JSON (%v): %w", i, err, api.ErrInvalid)
+		}
 		if e.DumpVersion > api.DumpVersion {
 			return nil, fmt.Errorf("process %d was saved by a newer tend (dump version %d; this one reads up to %d); update tend: %w", i, e.DumpVersion, api.DumpVersion, api.ErrInvalid)
 		}
@@ -77,6 +89,32 @@ func DecodeDump(b []byte) ([]api.AppSpec, error) {
 		envs[i] = e.ProcessEnv
 	}
 	return AppsOf(envs), nil
+}
+
+// pm2Env reads a dump's env: tend writes strings only; PM2 also writes a
+// number now and then, and an empty object under the app's name, and its
+// own variables (PM2_HOME...), which mean nothing to tend. Scalars are
+// kept as text, the rest dropped.
+func pm2Env(b json.RawMessage) (json.RawMessage, error) {
+	var env map[string]any
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		}
+	}
+	for _, k := range []string{"PM2_HOME", "PM2_USAGE", "PM2_INTERACTOR_PROCESSING", "PM2_JSON_PROCESSING"} {
+		delete(out, k)
+	}
+	return json.Marshal(out)
 }
 
 // AppsOf turns the processes of a list (jlist's pm2_env objects) back into

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -121,4 +122,40 @@ func FuzzDecodeDump(f *testing.F) {
 			t.Fatalf("%d apps, then %d", len(specs), len(again))
 		}
 	})
+}
+
+// TestDecodeDumpPM2File reads the dump.pm2 PM2 7.0.4 wrote
+// (testdata/pm2): numbers and the empty object under the app's name in
+// env, PM2's own variables dropped, one app per name.
+func TestDecodeDumpPM2File(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/pm2/dump.pm2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := DecodeDump(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type app struct {
+		Name, Script, Interpreter, ExecMode string
+		Instances                           int
+		Autostart                           bool
+		MaxMemoryRestart                    int64
+		CronRestart                         string
+	}
+	var got []app
+	for _, s := range specs {
+		if _, ok := s.Env["PM2_HOME"]; ok {
+			t.Errorf("%s: PM2_HOME kept", s.Name)
+		}
+		got = append(got, app{s.Name, s.Script, s.Interpreter, s.ExecMode, s.Instances, *s.Autostart, s.MaxMemoryRestart, s.CronRestart})
+	}
+	want := []app{
+		{"shw", "/srv/app/sleeper.sh", "bash", "fork_mode", 1, true, 0, ""},
+		{"webp", "/srv/app/web.js", "node", "cluster_mode", 2, true, 0, ""},
+		{"stp", "/srv/app/sleeper.js", "node", "fork_mode", 1, false, 100 << 20, "0 3 * * *"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PM2's dump (-want +got):\n%s", diff)
+	}
 }
