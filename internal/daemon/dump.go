@@ -95,12 +95,12 @@ func (d *Daemon) writeDump(b []byte) error {
 	if old, err := readRegular(path); err == nil {
 		if _, err := spec.DecodeDump(old); err == nil {
 			if err := safefile.WriteFile(bak, old, 0o600, safefile.Owner{}); err != nil {
-				return fmt.Errorf("keep the previous list as %s: %v; nothing was saved: %w", bak, err, api.ErrUnavailable)
+				return fmt.Errorf("keep the previous list: %v; nothing was saved: %w", err, api.ErrUnavailable)
 			}
 		}
 	}
 	if err := safefile.WriteFile(path, b, 0o600, safefile.Owner{}); err != nil {
-		return fmt.Errorf("write %s: %v; the previous list is intact: %w", path, err, api.ErrUnavailable)
+		return fmt.Errorf("save: %v; the previous list is intact: %w", err, api.ErrUnavailable)
 	}
 	return nil
 }
@@ -186,16 +186,11 @@ func (d *Daemon) resurrect(sc scope) (api.ResurrectResponse, error) {
 	return resp, nil
 }
 
-// readDump reads and decodes a dump file; a decoding error names the
-// file.
+// readDump reads and decodes a dump file.
 func readDump(path string) ([]api.AppSpec, error) {
 	b, err := readRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	specs, err := spec.DecodeDump(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w", err)
-	}
-	return specs, nil
+	return spec.DecodeDump(b)
 }
