@@ -62,7 +62,7 @@ func (m *Model) render() string {
 	rw := w - lw - 1
 
 	var lines []string
-	lines = append(lines, fit(titleStyle.Render("tend monit")+"  jk/↑↓ select  r restart  R/l reload  s stop  +/- scale  / filter  q quit", w))
+	lines = append(lines, fit(titleStyle.Render("tend monit")+" ↑↓/jk select r restart R/l reload s stop +/- scale / filter q quit", w))
 
 	var list []string
 	for _, p := range m.visible() {
