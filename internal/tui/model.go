@@ -14,7 +14,7 @@ import (
 )
 
 // historyLen is how many CPU samples a sparkline shows.
-const historyLen = 8
+const historyLen = 6
 
 // logsKept is how many log lines are kept per app: a screenful and more.
 const logsKept = 200

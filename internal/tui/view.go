@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-const listWidth = 38
+const listWidth = 40
 
 var (
 	selectedStyle = lipgloss.NewStyle().Reverse(true)
@@ -66,7 +66,7 @@ func (m *Model) render() string {
 
 	var list []string
 	for _, p := range m.visible() {
-		row := fmt.Sprintf("%-12s %-7s %5.1f%% %7s %s", ansi.Truncate(p.Name, 12, "…"), ansi.Truncate(p.Env.Status, 7, ""), p.Monit.CPU, mem(p.Monit.Memory), sparkline(m.history[p.PMID]))
+		row := fmt.Sprintf("%-10s %-7s %5.1f%% %6s %s", ansi.Truncate(p.Name, 10, "…"), ansi.Truncate(p.Env.Status, 7, ""), p.Monit.CPU, mem(p.Monit.Memory), sparkline(m.history[p.PMID]))
 		row = fit(row, lw)
 		if p.PMID == m.selected {
 			row = selectedStyle.Render(row)
