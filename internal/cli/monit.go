@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -35,5 +37,12 @@ func NewCmdMonit(f *Factory, runF func(*MonitOptions) error) *cobra.Command {
 }
 
 func monitRun(opts *MonitOptions) error {
+	// Without a terminal on both ends the dashboard cannot draw or read
+	// keys; say so instead of bubbletea's low-level error.
+	for _, s := range []any{opts.IO.In, opts.IO.Out} {
+		if f, ok := s.(*os.File); !ok || !isTerminal(f) {
+			return fmt.Errorf("monit needs a terminal on its input and output: run it in an interactive shell (scripts: use tend jlist or tend events)")
+		}
+	}
 	return tui.Run(opts.Context, opts.Client(), opts.IO.In, opts.IO.Out)
 }

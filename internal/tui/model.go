@@ -177,8 +177,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 				m.filter = ""
 			}
 		case "backspace":
-			if m.filter != "" {
-				m.filter = m.filter[:len(m.filter)-1]
+			if r := []rune(m.filter); len(r) > 0 {
+				m.filter = string(r[:len(r)-1])
 			}
 		case "ctrl+c":
 			return tea.Quit
