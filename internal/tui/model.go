@@ -200,6 +200,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case "/":
 		m.filtering = true
 	case "esc":
+		// PM2's monit quits on escape; here it first clears a filter.
+		if m.filter == "" {
+			return tea.Quit
+		}
 		m.filter = ""
 		m.keepSelection()
 	case "r":

@@ -117,7 +117,7 @@ func TestActionErrorInStatusLine(t *testing.T) {
 }
 
 func TestQuit(t *testing.T) {
-	for _, k := range []tea.KeyPressMsg{{Code: 'q', Text: "q"}, {Code: 'c', Mod: tea.ModCtrl}} {
+	for _, k := range []tea.KeyPressMsg{{Code: 'q', Text: "q"}, {Code: 'c', Mod: tea.ModCtrl}, {Code: tea.KeyEscape}} {
 		_, cmd := loaded(&fakeActions{}).Update(k)
 		if cmd == nil {
 			t.Fatalf("%v: no command", k)
