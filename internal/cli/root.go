@@ -62,6 +62,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdEvents(f, nil),
 		NewCmdWeb(f, nil),
 		NewCmdPing(f, nil),
+		NewCmdMonit(f, nil),
 		NewCmdSave(f, nil),
 		NewCmdResurrect(f, nil),
 		NewCmdClearDump(f, nil),
