@@ -61,6 +61,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdGet(f, nil),
 		NewCmdEvents(f, nil),
 		NewCmdWeb(f, nil),
+		NewCmdMCP(f, nil),
 		NewCmdPing(f, nil),
 		NewCmdMonit(f, nil),
 		NewCmdSave(f, nil),
