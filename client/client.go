@@ -220,6 +220,16 @@ func ShowSecrets(ctx context.Context) context.Context {
 
 type secretsKey struct{}
 
+// OnStreamOpen makes the streams opened with ctx (Logs, Events) call open
+// once the daemon has answered: from then on it sends every new line, so
+// a caller can start apps knowing their first lines will come (tend
+// runtime).
+func OnStreamOpen(ctx context.Context, open func()) context.Context {
+	return context.WithValue(ctx, streamOpenKey{}, open)
+}
+
+type streamOpenKey struct{}
+
 // secretsQuery adds to q what ctx asks about secrets.
 func secretsQuery(ctx context.Context, q url.Values) url.Values {
 	if show, _ := ctx.Value(secretsKey{}).(bool); show {
@@ -470,6 +480,9 @@ func stream[T any](ctx context.Context, c *Client, method, route string, q url.V
 		return err
 	}
 	defer resp.Body.Close()
+	if open, ok := ctx.Value(streamOpenKey{}).(func()); ok {
+		open()
+	}
 	return scanLines(ctx, resp.Body, route, func(line []byte) error {
 		var v T
 		if err := json.Unmarshal(line, &v); err != nil {

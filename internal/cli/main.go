@@ -26,8 +26,15 @@ type silentError struct{ error }
 
 // Main runs the tend command line with os.Args and returns the exit code.
 func Main() ExitCode {
+	return RunIn(context.Background(), client.DefaultHome(), os.Args[1:])
+}
+
+// RunIn runs one command line against the daemon in home, on this
+// process's standard streams, until ctx ends: tend runtime runs start and
+// logs this way beside the daemon it hosts.
+func RunIn(ctx context.Context, home string, args []string) ExitCode {
 	streams := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Color: isTerminal(os.Stdout) && os.Getenv("NO_COLOR") == "", Columns: terminalColumns(os.Stdout)}
-	return Run(NewFactory(context.Background(), streams, client.DefaultHome()), os.Args[1:])
+	return Run(NewFactory(ctx, streams, home), args)
 }
 
 // Run runs one command line with f.

@@ -62,6 +62,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdEvents(f, nil),
 		NewCmdWeb(f, nil),
 		NewCmdMCP(f, nil),
+		NewCmdRuntime(f),
 		NewCmdPing(f, nil),
 		NewCmdMonit(f, nil),
 		NewCmdSave(f, nil),

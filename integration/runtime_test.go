@@ -1,0 +1,153 @@
+package integration
+
+import (
+	"bytes"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tendpm/tend/api"
+)
+
+// lockedBuffer is a bytes.Buffer the runtime writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runtimeProc is a tend runtime the test started.
+type runtimeProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr *lockedBuffer
+	done           chan struct{}
+	code           int
+}
+
+func (h *harness) startRuntime(pid1 bool, env []string, args ...string) *runtimeProc {
+	h.t.Helper()
+	r := &runtimeProc{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	r.cmd = exec.Command(tendBin, append([]string{"runtime"}, args...)...)
+	r.cmd.Dir, r.cmd.Env = h.dir, append(append([]string{}, h.env...), env...)
+	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
+	if pid1 {
+		// As a container's entrypoint: PID 1 of a new PID namespace.
+		r.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	}
+	if err := r.cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	go func() {
+		defer close(r.done)
+		err := r.cmd.Wait()
+		r.code = r.cmd.ProcessState.ExitCode()
+		_ = err
+	}()
+	h.t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			r.cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+func (r *runtimeProc) wait(t *testing.T, within time.Duration) int {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.code
+	case <-time.After(within):
+		t.Fatalf("tend runtime still runs after %v\nstdout:\n%s\nstderr:\n%s", within, r.stdout, r.stderr)
+		return -1
+	}
+}
+
+// TestRuntime: tend runtime hosts the daemon in the foreground as PID 1 of
+// its own PID namespace, prints the apps' lines from the first one with
+// PM2's id|name prefix, serves tend ls beside it, reaps orphans, and on
+// SIGTERM stops the apps and exits 0 (issue 14, item 1).
+func TestRuntime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	script := h.writeScript("talker.sh", `echo "first line"
+# an orphan that exits: PID 1 must reap it
+( sleep 0.1 & )
+i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.2; done
+`)
+	r := h.startRuntime(true, nil, script, "--name", "talker")
+	h.waitFor("the app's lines", 20*time.Second, func() bool {
+		return strings.Contains(r.stdout.String(), "0|talker") && strings.Contains(r.stdout.String(), "| first line\n") && strings.Contains(r.stdout.String(), "| tick 3\n")
+	})
+	p := h.online("talker") // tend ls and jlist work beside the runtime
+	if out := h.ok("ls"); !strings.Contains(out, "talker") {
+		t.Errorf("tend ls beside the runtime:\n%s", out)
+	}
+	if n := zombiesOf(r.cmd.Process.Pid); n > 0 {
+		t.Errorf("%d zombies under the runtime", n)
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("after SIGTERM: exit %d, want 0\nstderr:\n%s", code, r.stderr)
+	}
+	_ = p
+}
+
+// zombiesOf counts zombie children of pid.
+func zombiesOf(pid int) int {
+	n := 0
+	out, _ := exec.Command("ps", "-o", "stat=", "--ppid", strconv.Itoa(pid)).Output()
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Z") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRuntimeExits: once no app is online the runtime exits, 0 when every
+// app exited 0 and 1 otherwise; --no-auto-exit keeps it; a second signal
+// kills an app that ignores the first and exits 1.
+func TestRuntimeExits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	job := h.writeScript("job.sh", `echo "job ran"; exit ${CODE:-0}`)
+	if code := h.startRuntime(false, nil, job, "--no-autorestart").wait(t, 20*time.Second); code != 0 {
+		t.Errorf("a job that exits 0: runtime exit %d", code)
+	}
+	r := h.startRuntime(false, []string{"CODE=3"}, job, "--no-autorestart", "--raw")
+	if code := r.wait(t, 20*time.Second); code != 1 || !strings.Contains(r.stderr.String(), "job (id 0) exited 3") || !strings.Contains(r.stdout.String(), "job ran\n") {
+		t.Errorf("a job that exits 3: runtime exit %d\nstdout:\n%s\nstderr:\n%s", code, r.stdout, r.stderr)
+	}
+
+	stubborn := h.writeScript("stubborn.sh", `trap "" TERM INT
+echo "ignoring signals"
+while :; do sleep 0.1; done`)
+	r = h.startRuntime(false, nil, stubborn, "--no-auto-exit", "--kill-timeout", "60000")
+	h.waitFor("stubborn to start", 20*time.Second, func() bool { return strings.Contains(r.stdout.String(), "ignoring signals") })
+	pid := h.online("stubborn").PID
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	h.waitFor("the stop to begin", 10*time.Second, func() bool { return h.proc("stubborn").Env.Status == api.StatusStopping })
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, 20*time.Second); code != 1 {
+		t.Errorf("after a second signal: exit %d, want 1", code)
+	}
+	h.waitFor("stubborn to be killed", 10*time.Second, func() bool { return !alive(pid) })
+}
