@@ -211,3 +211,18 @@ type LogLine struct {
 type KillResponse struct {
 	Stopped int `json:"stopped"`
 }
+
+// RouteHealth says whether every app is online: a container's readiness
+// (tend health, an exec probe).
+const RouteHealth = "GET /v1/health" // -> HealthResponse
+
+// HealthResponse is RouteHealth's answer.
+type HealthResponse struct {
+	// Ready is true when there is at least one app and every process the
+	// caller sees is online (stopped ones count as not ready, as a probe
+	// wants).
+	Ready     bool         `json:"ready"`
+	Processes int          `json:"processes"`
+	Online    int          `json:"online"`
+	NotOnline []ProcessRef `json:"not_online,omitempty"`
+}

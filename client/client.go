@@ -555,3 +555,8 @@ func (c *Client) Resurrect(ctx context.Context) (api.ResurrectResponse, error) {
 func (c *Client) ClearDump(ctx context.Context) (api.SaveResponse, error) {
 	return callRoute[api.SaveResponse](ctx, c, api.RouteClearDump, nil)
 }
+
+// Health says whether every app is online.
+func (c *Client) Health(ctx context.Context) (api.HealthResponse, error) {
+	return callRoute[api.HealthResponse](ctx, c, api.RouteHealth, nil)
+}

@@ -64,6 +64,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdMCP(f, nil),
 		NewCmdRuntime(f),
 		NewCmdPing(f, nil),
+		NewCmdHealth(f, nil),
 		NewCmdMonit(f, nil),
 		NewCmdSave(f, nil),
 		NewCmdResurrect(f, nil),

@@ -45,6 +45,7 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteSave:       d.handleSave,
 		api.RouteResurrect:  d.handleResurrect,
 		api.RouteClearDump:  d.handleClearDump,
+		api.RouteHealth:     d.handleHealth,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {

@@ -32,3 +32,17 @@ func (d *Daemon) hostMetrics() api.HostMetrics {
 		DiskWrite:      h.DiskWrite,
 	}
 }
+
+func (d *Daemon) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	procs := requestScope(r).filter(d.reg.all())
+	resp := api.HealthResponse{Processes: len(procs)}
+	for _, p := range procs {
+		if p.Status() == api.StatusOnline {
+			resp.Online++
+		} else {
+			resp.NotOnline = append(resp.NotOnline, api.ProcessRef{PMID: p.PMID(), Name: p.Name()})
+		}
+	}
+	resp.Ready = len(procs) > 0 && resp.Online == len(procs)
+	return writeJSON(w, resp)
+}
