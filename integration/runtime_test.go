@@ -41,8 +41,15 @@ type runtimeProc struct {
 
 func (h *harness) startRuntime(pid1 bool, env []string, args ...string) *runtimeProc {
 	h.t.Helper()
+	return h.startForeground(pid1, env, append([]string{"runtime"}, args...)...)
+}
+
+// startForeground starts tend with args (a command that stays in the
+// foreground) and kills it at the end of the test if it still runs.
+func (h *harness) startForeground(pid1 bool, env []string, args ...string) *runtimeProc {
+	h.t.Helper()
 	r := &runtimeProc{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command(tendBin, append([]string{"runtime"}, args...)...)
+	r.cmd = exec.Command(tendBin, args...)
 	r.cmd.Dir, r.cmd.Env = h.dir, append(append([]string{}, h.env...), env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
 	if pid1 {
@@ -150,4 +157,38 @@ while :; do sleep 0.1; done`)
 		t.Errorf("after a second signal: exit %d, want 1", code)
 	}
 	h.waitFor("stubborn to be killed", 10*time.Second, func() bool { return !alive(pid) })
+}
+
+// TestStartNoDaemon: PM2's start --no-daemon runs the daemon in the
+// terminal with the apps' lines, stays after they exit, stops on SIGINT
+// with exit 0, and refuses to run beside a daemon that already serves
+// the home instead of handing it the apps.
+func TestStartNoDaemon(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	job := h.writeScript("job.sh", `echo "job ran"`)
+	r := h.startForeground(false, nil, "start", job, "--no-daemon", "--no-autorestart", "--name", "job")
+	h.waitFor("the job's line", 20*time.Second, func() bool {
+		return strings.Contains(r.stdout.String(), "0|job") && strings.Contains(r.stdout.String(), "| job ran\n")
+	})
+	h.waitFor("the job to stop", 10*time.Second, func() bool { return h.proc("job").Env.Status == api.StatusStopped })
+	select {
+	case <-r.done:
+		t.Fatalf("start --no-daemon exited (%d) once its only app stopped; it must stay until a signal\nstderr:\n%s", r.code, r.stderr)
+	case <-time.After(1500 * time.Millisecond): // more than the runtime's auto-exit tick
+	}
+	r.cmd.Process.Signal(syscall.SIGINT)
+	if code := r.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("after SIGINT: exit %d, want 0\nstderr:\n%s", code, r.stderr)
+	}
+
+	// A daemon already serves this home: refused, and it gets no app.
+	h.ok("start", job, "--name", "background")
+	r = h.startForeground(false, nil, "start", job, "--no-daemon", "--name", "foreground")
+	if code := r.wait(t, 20*time.Second); code != 1 || !strings.Contains(r.stderr.String(), "a tend daemon already runs") {
+		t.Errorf("beside a running daemon: exit %d, want 1 with a clear error\nstderr:\n%s", r.code, r.stderr)
+	}
+	if out := h.ok("jlist"); strings.Contains(out, `"name":"foreground"`) {
+		t.Error("the refused start --no-daemon started its app on the other daemon")
+	}
 }

@@ -28,6 +28,11 @@ func main() {
 		case sockets.ShimArg:
 			// Between fork and an app's exec: set LISTEN_PID, then become the app.
 			sockets.RunShim(os.Args[2:])
+		case "start":
+			// PM2's start --no-daemon: the daemon in this terminal.
+			if args, ok := cli.NoDaemonArgs(os.Args[2:]); ok {
+				os.Exit(container.Main(client.DefaultHome(), append(args, "--no-auto-exit")))
+			}
 		case "runtime":
 			// The daemon in the foreground with the apps: a container's PID 1.
 			os.Exit(container.Main(client.DefaultHome(), os.Args[2:]))

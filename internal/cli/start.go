@@ -65,6 +65,7 @@ func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
 	sf := &startFlags{}
 	ff := &fileFlags{}
 	cf := &compatFlags{}
+	var noDaemon bool
 	cmd := &cobra.Command{
 		Use:   "start [script|command|name|id...|ecosystem file|-] [flags] [-- args...]",
 		Short: "Start an app or an ecosystem file's apps (or restart them if they exist)",
@@ -80,6 +81,10 @@ func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
 			"  tend start api.js worker.py --attach\n" +
 			"  tend start ecosystem.config.js --env production --only api\n  tend start --dry-run",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if noDaemon {
+				// cmd/tend runs start --no-daemon as tend runtime.
+				return fmt.Errorf("--no-daemon is run by the tend binary itself; this build was not: %w", api.ErrInternal)
+			}
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				args, opts.ScriptArgs = args[:dash], args[dash:]
 			}
@@ -109,8 +114,24 @@ func NewCmdStart(f *Factory, runF func(*StartOptions) error) *cobra.Command {
 		sf.register(fs)
 		ff.register(fs, true)
 		cf.register(fs)
+		fs.BoolVar(&noDaemon, "no-daemon", false, "run the daemon in this terminal with the apps, printing their logs, until Ctrl-C (tend runtime --no-auto-exit)")
 	})
 	return cmd
+}
+
+// NoDaemonArgs returns start's arguments without --no-daemon when they
+// hold it before "--" (PM2's pm2 start --no-daemon), for cmd/tend to run
+// them as tend runtime; ok is false otherwise.
+func NoDaemonArgs(args []string) (rest []string, ok bool) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--no-daemon" {
+			return append(append([]string{}, args[:i]...), args[i+1:]...), true
+		}
+	}
+	return args, false
 }
 
 // startRun starts scripts, or restarts the apps a name, id or namespace

@@ -163,7 +163,13 @@ func running(p api.Process) bool {
 func waitReady(ctx context.Context, c *client.Client, daemonDone <-chan error) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := c.Ping(ctx); err == nil {
+		if pong, err := c.Ping(ctx); err == nil {
+			if pong.PID != os.Getpid() {
+				// Another daemon answers on this home's socket: ours will
+				// refuse to start (its error follows), and the apps must
+				// not go to the other one.
+				return fmt.Errorf("a tend daemon already runs in %s (pid %d): stop it with tend kill, or set TEND_HOME to another directory", c.Home(), pong.PID)
+			}
 			return nil
 		}
 		select {

@@ -198,6 +198,7 @@ loop:
 			}
 		}
 	}
+	d.shutdown() // ends the streams (logs, events) still open
 	stopWork()
 	<-workDone
 	d.stopWeb()

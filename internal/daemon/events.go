@@ -80,6 +80,8 @@ func (d *Daemon) handleEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 		case <-r.Context().Done():
 			return nil
+		case <-d.quit: // the daemon stops: end the stream, so Shutdown need not wait for the client
+			return nil
 		}
 		// Write what else is waiting before one flush.
 	more:

@@ -99,6 +99,8 @@ func (d *Daemon) handleLogs(w http.ResponseWriter, r *http.Request) error {
 			}
 		case <-r.Context().Done():
 			return nil
+		case <-d.quit: // the daemon stops: end the stream, so Shutdown need not wait for the client
+			return nil
 		}
 	}
 }
