@@ -560,3 +560,24 @@ func (c *Client) ClearDump(ctx context.Context) (api.SaveResponse, error) {
 func (c *Client) Health(ctx context.Context) (api.HealthResponse, error) {
 	return callRoute[api.HealthResponse](ctx, c, api.RouteHealth, nil)
 }
+
+// Profile takes a pprof profile of the daemon itself and returns it as
+// pprof's file format. A CPU profile takes q.Duration (default 10 s); it
+// never starts a daemon to profile (there would be nothing to see).
+func (c *Client) Profile(ctx context.Context, q api.ProfileQuery) ([]byte, error) {
+	v := url.Values{"kind": {q.Kind}}
+	if q.Duration != 0 {
+		v.Set("ms", strconv.FormatInt(q.Duration.Milliseconds(), 10))
+	}
+	m, p := split(api.RouteProfile)
+	resp, err := c.doStart(ctx, m, p, v, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read the profile: %v: %w", err, api.ErrUnavailable)
+	}
+	return b, nil
+}

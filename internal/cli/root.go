@@ -72,6 +72,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdStartup(f, nil),
 		NewCmdImport(f, nil),
 		NewCmdUnstartup(f, nil),
+		NewCmdProfile(f, nil),
+		NewCmdProfilePM2(f, api.ProfileCPU, nil),
+		NewCmdProfilePM2(f, api.ProfileHeap, nil),
 		NewCmdKill(f, nil),
 		NewCmdUpdate(f, nil),
 	)

@@ -46,6 +46,7 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteResurrect:  d.handleResurrect,
 		api.RouteClearDump:  d.handleClearDump,
 		api.RouteHealth:     d.handleHealth,
+		api.RouteProfile:    d.handleProfile,
 	}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
