@@ -48,7 +48,7 @@ func TestMCP(t *testing.T) {
 		names = append(names, tl.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"describe_process", "list_processes", "read_logs", "reload", "restart", "stop"}; !slices.Equal(names, want) {
+	if want := []string{"describe_process", "list_processes", "read_logs", "reload", "restart", "scale", "start", "stop"}; !slices.Equal(names, want) {
 		t.Errorf("tools %v, want %v", names, want)
 	}
 
@@ -84,6 +84,53 @@ func TestMCP(t *testing.T) {
 	}
 	if h.proc("agentapp").Env.Status != api.StatusOnline {
 		t.Error("a refused stop stopped something")
+	}
+
+	// start: apps in the list that are not online, or a project's file.
+	call("stop", map[string]any{"selector": "agentapp"})
+	if res, _ := call("start", map[string]any{"selector": "agentapp"}); res.IsError {
+		t.Errorf("start agentapp: %s", textOf(res))
+	}
+	h.waitStatus("agentapp", api.StatusOnline, 10*time.Second)
+	eco := h.write("eco.json", `{"apps": [{"name": "web", "script": "`+app("sleeper.sh")+`", "env_staging": {"STAGE": "yes"}},
+		{"name": "worker", "script": "`+app("sleeper.sh")+`"}]}`)
+	if res, _ := call("start", map[string]any{"file": eco, "only": []string{"web"}, "env": "staging"}); res.IsError {
+		t.Errorf("start file: %s", textOf(res))
+	}
+	web := h.online("web")
+	if web.Env.Env["STAGE"] != "yes" {
+		t.Errorf("web's env_staging was not applied: STAGE=%q", web.Env.Env["STAGE"])
+	}
+	if ps := h.procs("worker"); len(ps) != 0 {
+		t.Errorf("only web was asked for; worker started too")
+	}
+	// scale
+	if res, _ := call("scale", map[string]any{"name": "web", "instances": "+1"}); res.IsError {
+		t.Errorf("scale: %s", textOf(res))
+	}
+	if ps := h.waitStatus("web", api.StatusOnline, 10*time.Second); len(ps) != 2 {
+		t.Errorf("web has %d instances after scale +1, want 2", len(ps))
+	}
+	// Bad input: a tool error each, nothing changed.
+	for _, bad := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"start", map[string]any{"selector": "web", "file": eco}, "either selector"},
+		{"start", map[string]any{}, "either selector"},
+		{"start", map[string]any{"selector": "web", "env": "x"}, "go with file"},
+		{"start", map[string]any{"file": "nosuch.config.js"}, "nosuch.config.js"},
+		{"scale", map[string]any{"name": "web"}, "instances"},
+		{"scale", map[string]any{"name": "web", "instances": "lots"}, "lots"},
+	} {
+		res, _ := call(bad.tool, bad.args)
+		if text := textOf(res); !res.IsError || !strings.Contains(text, bad.want) {
+			t.Errorf("%s %v: error %v, %q; want an error with %q", bad.tool, bad.args, res.IsError, text, bad.want)
+		}
+	}
+	if n := len(h.jlist()); n != 3 {
+		t.Errorf("%d processes after the refused calls, want 3", n)
 	}
 }
 

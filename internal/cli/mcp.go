@@ -26,8 +26,9 @@ func NewCmdMCP(f *Factory, runF func(*MCPOptions) error) *cobra.Command {
 		Use:   "mcp",
 		Short: "Serve the Model Context Protocol on stdin/stdout, for AI agents",
 		Long: "Serve MCP over stdin and stdout: an agent (Claude Desktop, an IDE) gets the tools\n" +
-			"list_processes, describe_process, read_logs, restart, reload and stop, acting as the user who runs\n" +
-			"tend mcp. No tool starts a program or changes an environment; secrets stay redacted.\n" +
+			"list_processes, describe_process, read_logs, start, restart, reload, stop and scale, acting as the\n" +
+			"user who runs tend mcp. start takes apps in the list or an ecosystem file, never a command line;\n" +
+			"no tool changes an environment; secrets stay redacted.\n" +
 			"Configure it as a stdio server whose command is: tend mcp",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

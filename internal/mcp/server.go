@@ -1,10 +1,11 @@
 // Package mcp is tend's agent interface: `tend mcp` serves the Model
 // Context Protocol over stdin and stdout, so an AI agent (Claude Desktop,
-// an IDE) can list the apps, read their logs and restart, reload or stop
-// them through the daemon's API, as the user running it could with the
-// CLI. It offers no tool that starts a new program or changes an app's
-// environment: an agent cannot run arbitrary commands through tend.
-// Secrets stay redacted, as in tend jlist.
+// an IDE) can list the apps, read their logs, start, restart, reload, stop
+// and scale them through the daemon's API, as the user running it could
+// with the CLI. start takes apps already in the list or an ecosystem file
+// (the project's declared processes), never a command line: an agent
+// cannot run an arbitrary command through tend, nor change an app's
+// environment. Secrets stay redacted, as in tend jlist.
 package mcp
 
 import (
@@ -16,6 +17,8 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/client"
+	"github.com/tendpm/tend/internal/config"
+	"github.com/tendpm/tend/internal/spec"
 )
 
 // Serve runs the MCP server on stdin/stdout until the client disconnects.
@@ -40,6 +43,11 @@ func New(c *client.Client, version string) *sdk.Server {
 	} {
 		sdk.AddTool(s, &sdk.Tool{Name: a.action, Description: a.what}, t.act(a.action))
 	}
+	sdk.AddTool(s, &sdk.Tool{Name: "start",
+		Description: "Start apps: either those a selector names that are not online (stopped or errored apps start again; online ones are left alone), " +
+			"or the apps an ecosystem file declares (file, relative to the directory tend mcp runs in; only and env as tend start's --only and --env; apps of the file that run already restart on the file's spec)."}, t.start)
+	sdk.AddTool(s, &sdk.Tool{Name: "scale",
+		Description: "Set the number of instances of an app: a number (4), or more or fewer (+2, -1)."}, t.scale)
 	return s
 }
 
@@ -159,11 +167,94 @@ func (t tools) act(action string) sdk.ToolHandlerFor[SelectorInput, ActionOutput
 		if err != nil {
 			return nil, ActionOutput{}, err
 		}
-		out := ActionOutput{Processes: []Proc{}}
-		now := time.Now()
-		for _, p := range resp.Processes {
-			out.Processes = append(out.Processes, procOf(p, now))
-		}
-		return nil, out, nil
+		return nil, ActionOutput{Processes: procsOf(resp.Processes)}, nil
 	}
+}
+
+func procsOf(procs []api.Process) []Proc {
+	out := []Proc{}
+	now := time.Now()
+	for _, p := range procs {
+		out = append(out, procOf(p, now))
+	}
+	return out
+}
+
+// StartInput names what start starts: a selector or a file.
+type StartInput struct {
+	Selector string   `json:"selector,omitempty" jsonschema:"apps already in the list: a name, a pm_id, a namespace, or all"`
+	File     string   `json:"file,omitempty" jsonschema:"an ecosystem file (ecosystem.config.js, .json, .yaml) whose apps to start"`
+	Only     []string `json:"only,omitempty" jsonschema:"with file: start only these apps of the file"`
+	Env      string   `json:"env,omitempty" jsonschema:"with file: apply each app's env_<name> (as --env)"`
+}
+
+// StartOutput is what start did.
+type StartOutput struct {
+	Processes []Proc   `json:"processes"`
+	Warnings  []string `json:"warnings,omitempty"`
+}
+
+func (t tools) start(ctx context.Context, _ *sdk.CallToolRequest, in StartInput) (*sdk.CallToolResult, StartOutput, error) {
+	switch {
+	case (in.Selector == "") == (in.File == ""):
+		return nil, StartOutput{}, fmt.Errorf("give either selector (apps in the list) or file (an ecosystem file), not both or neither")
+	case in.Selector != "" && (len(in.Only) > 0 || in.Env != ""):
+		return nil, StartOutput{}, fmt.Errorf("only and env go with file, not with selector")
+	case in.Selector != "":
+		procs, err := t.c.Processes(ctx, in.Selector)
+		if err != nil {
+			return nil, StartOutput{}, err
+		}
+		var ids []string
+		for _, p := range procs {
+			if p.Env.Status != api.StatusOnline {
+				ids = append(ids, fmt.Sprint(p.PMID))
+			}
+		}
+		if len(ids) == 0 {
+			return nil, StartOutput{Processes: procsOf(procs), Warnings: []string{"every app " + in.Selector + " names is online already; nothing started (restart restarts them)"}}, nil
+		}
+		resp, err := t.c.Action(ctx, api.ActionRequest{Action: api.ActionRestart, Selectors: ids})
+		if err != nil {
+			return nil, StartOutput{}, err
+		}
+		return nil, StartOutput{Processes: procsOf(resp.Processes)}, nil
+	}
+	file, err := config.Load(in.File, config.LoadOptions{Env: in.Env, Only: in.Only, BaseEnv: config.Environ()})
+	if err != nil {
+		return nil, StartOutput{}, err
+	}
+	for i := range file.Apps {
+		a := &file.Apps[i]
+		a.ConfigFile = file.Path
+		if a.Umask == "" { // as from the CLI: files the app creates follow this process's umask
+			a.Umask = spec.FormatUmask(spec.ProcessUmask())
+		}
+	}
+	resp, err := t.c.Start(ctx, api.StartRequest{Apps: file.Apps, Update: true})
+	if err != nil {
+		return nil, StartOutput{}, err
+	}
+	out := StartOutput{Processes: procsOf(resp.Processes)}
+	for _, w := range file.Warnings {
+		out.Warnings = append(out.Warnings, w.String())
+	}
+	return nil, out, nil
+}
+
+// ScaleInput is scale's.
+type ScaleInput struct {
+	Name      string `json:"name" jsonschema:"the app's name"`
+	Instances string `json:"instances" jsonschema:"the number of instances (4), or a change (+2, -1)"`
+}
+
+func (t tools) scale(ctx context.Context, _ *sdk.CallToolRequest, in ScaleInput) (*sdk.CallToolResult, ActionOutput, error) {
+	if in.Name == "" || in.Instances == "" {
+		return nil, ActionOutput{}, fmt.Errorf("give name (an app) and instances (4, +2 or -1)")
+	}
+	resp, err := t.c.Scale(ctx, api.ScaleRequest{Name: in.Name, Instances: in.Instances})
+	if err != nil {
+		return nil, ActionOutput{}, err
+	}
+	return nil, ActionOutput{Processes: procsOf(resp.Processes)}, nil
 }
