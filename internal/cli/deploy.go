@@ -55,6 +55,9 @@ func NewCmdDeploy(f *Factory, runF func(*DeployOptions) error) *cobra.Command {
 			"previous release. Without post-deploy, it is tend startOrRestart <file> --env <env>.\n\n" + deployUsage,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] == "help" { // PM2's pm2 deploy help
+				return cmd.Help()
+			}
 			if err := opts.parseArgs(args); err != nil {
 				return err
 			}
