@@ -70,6 +70,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdResurrect(f, nil),
 		NewCmdClearDump(f, nil),
 		NewCmdStartup(f, nil),
+		NewCmdDeploy(f, nil),
 		NewCmdImport(f, nil),
 		NewCmdUnstartup(f, nil),
 		NewCmdProfile(f, nil),

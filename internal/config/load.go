@@ -141,30 +141,40 @@ func Load(path string, opts LoadOptions) (*File, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
+	abs, data, err := readConfig(path, opts.Cwd)
+	if err != nil {
+		return nil, err
+	}
+	return load(path, abs, data, opts)
+}
+
+// readConfig reads the config file at path (relative to cwd) and returns
+// its absolute path and content.
+func readConfig(path, cwd string) (string, []byte, error) {
 	abs := path
 	if !filepath.IsAbs(abs) {
-		abs = filepath.Join(opts.Cwd, path)
+		abs = filepath.Join(cwd, path)
 	}
 	fi, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, syscall.ELOOP):
-		return nil, &Error{File: path, Err: fmt.Errorf("the file is a symlink loop; point the link at a real file: %w", api.ErrInvalid)}
+		return "", nil, &Error{File: path, Err: fmt.Errorf("the file is a symlink loop; point the link at a real file: %w", api.ErrInvalid)}
 	case errors.Is(err, os.ErrNotExist):
-		return nil, &Error{File: path, Err: fmt.Errorf("no such file; check the path, or run tend init to write an ecosystem.config.js: %w", api.ErrNotFound)}
+		return "", nil, &Error{File: path, Err: fmt.Errorf("no such file; check the path, or run tend init to write an ecosystem.config.js: %w", api.ErrNotFound)}
 	case err != nil:
-		return nil, &Error{File: path, Err: fmt.Errorf("%v: %w", errors.Unwrap(err), api.ErrInvalid)}
+		return "", nil, &Error{File: path, Err: fmt.Errorf("%v: %w", errors.Unwrap(err), api.ErrInvalid)}
 	case fi.IsDir():
-		return nil, &Error{File: path, Err: fmt.Errorf("is a directory; name the config file in it, e.g. %s: %w", filepath.Join(path, "ecosystem.config.js"), api.ErrInvalid)}
+		return "", nil, &Error{File: path, Err: fmt.Errorf("is a directory; name the config file in it, e.g. %s: %w", filepath.Join(path, "ecosystem.config.js"), api.ErrInvalid)}
 	}
 	data, err := readLimited(abs, MaxFileSize)
 	if err != nil {
 		var tl *tooLargeError
 		if errors.As(err, &tl) {
-			return nil, &Error{File: path, Err: fmt.Errorf("the file %s; is it really an ecosystem file?: %w", tl.Error(), api.ErrInvalid)}
+			return "", nil, &Error{File: path, Err: fmt.Errorf("the file %s; is it really an ecosystem file?: %w", tl.Error(), api.ErrInvalid)}
 		}
-		return nil, &Error{File: path, Err: fmt.Errorf("%v: %w", err, api.ErrInvalid)}
+		return "", nil, &Error{File: path, Err: fmt.Errorf("%v: %w", err, api.ErrInvalid)}
 	}
-	return load(path, abs, data, opts)
+	return abs, data, nil
 }
 
 // LoadBytes loads a config held in memory: `tend start -` passes standard
@@ -226,29 +236,9 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 	if display == "" {
 		display = "-"
 	}
-	f := detectFormat(name, data)
-	var (
-		root *node
-		env  = opts.BaseEnv
-		err  error
-	)
-	switch f {
-	case formatYAML:
-		root, err = parseYAML(data)
-	case formatJSON:
-		root, err = parseJSONish(abs, data, &opts)
-		if r, ok := err.(*jsFallback); ok {
-			root, env, err = r.root, r.env, nil
-		}
-	case formatJS:
-		var res *jsResult
-		res, err = evalJS(abs, string(data), false, &opts)
-		if err == nil {
-			root, env = res.root, res.env
-		}
-	}
+	root, env, err := parse(display, name, abs, data, &opts)
 	if err != nil {
-		return nil, fileError(display, abs, err)
+		return nil, err
 	}
 	path := abs
 	if path == "" {
@@ -260,6 +250,36 @@ func load(name, abs string, data []byte, opts LoadOptions) (*File, error) {
 		return nil, err
 	}
 	return &File{Path: path, Apps: apps, Warnings: d.warnings, Unselected: d.unselected, EnvNamed: d.envNamed}, nil
+}
+
+// parse parses data in the language its name (or content) says and returns
+// the tree and the environment a JS config left in process.env.
+func parse(display, name, abs string, data []byte, opts *LoadOptions) (*node, map[string]string, error) {
+	f := detectFormat(name, data)
+	var (
+		root *node
+		env  = opts.BaseEnv
+		err  error
+	)
+	switch f {
+	case formatYAML:
+		root, err = parseYAML(data)
+	case formatJSON:
+		root, err = parseJSONish(abs, data, opts)
+		if r, ok := err.(*jsFallback); ok {
+			root, env, err = r.root, r.env, nil
+		}
+	case formatJS:
+		var res *jsResult
+		res, err = evalJS(abs, string(data), false, opts)
+		if err == nil {
+			root, env = res.root, res.env
+		}
+	}
+	if err != nil {
+		return nil, nil, fileError(display, abs, err)
+	}
+	return root, env, nil
 }
 
 // jsFallback carries the result of evaluating a .json file as a JS
