@@ -15,6 +15,7 @@ for target in \
 	./internal/config:FuzzEcosystemJS \
 	./internal/config:FuzzDotenv \
 	./internal/spec:FuzzDecodeDump \
+	./internal/deploy:FuzzParse \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \
