@@ -31,6 +31,11 @@ func k8sExample(t *testing.T) string {
 	return dir
 }
 
+var (
+	yamlSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+	yamlComment   = regexp.MustCompile(`(?m)#.*$`)
+)
+
 // decodeManifests decodes every document of a Kubernetes manifest into
 // Kubernetes' own Go types, strictly: a misspelt or unknown field, a
 // duplicate key or a value of the wrong type (a quantity that is not one)
@@ -40,12 +45,12 @@ func k8sExample(t *testing.T) string {
 // document is not left unchecked.
 func decodeManifests(b []byte) ([]any, error) {
 	var objs []any
-	for i, doc := range regexp.MustCompile(`(?m)^---[ \t]*$`).Split(string(b), -1) {
+	for i, doc := range yamlSeparator.Split(string(b), -1) {
 		var tm metav1.TypeMeta
 		if err := k8syaml.Unmarshal([]byte(doc), &tm); err != nil {
 			return nil, fmt.Errorf("document %d: %v", i+1, err)
 		}
-		if tm == (metav1.TypeMeta{}) && strings.TrimSpace(regexp.MustCompile(`(?m)#.*$`).ReplaceAllString(doc, "")) == "" {
+		if tm == (metav1.TypeMeta{}) && strings.TrimSpace(yamlComment.ReplaceAllString(doc, "")) == "" {
 			continue // an empty document
 		}
 		var obj any
