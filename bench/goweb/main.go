@@ -1,7 +1,8 @@
 // Command goweb is the Go app of tend's reload benchmark (bench/reload.sh):
 // an HTTP server on the socket tend passes by socket activation (fd 3,
 // LISTEN_FDS, LISTEN_PID, as go-systemd's activation package reads them),
-// answering "<pid> <instance>" with keep-alive.
+// answering "<pid> <instance>" with keep-alive. It prints one line when it
+// serves.
 //
 // It says it is ready with sd_notify READY=1 and stops gracefully on
 // SIGINT or SIGTERM: it stops accepting (the socket stays open in tend and
@@ -58,6 +59,9 @@ func main() {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	notify("READY=1")
+	// One line, so that a log collector (tend logs, a container's) shows
+	// which process serves.
+	fmt.Printf("goweb %d serving (instance %s)\n", os.Getpid(), os.Getenv("NODE_APP_INSTANCE"))
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
