@@ -115,6 +115,15 @@ i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.2; done
 		t.Errorf("after SIGTERM: exit %d, want 0\nstderr:\n%s", code, r.stderr)
 	}
 	_ = p
+	// The daemon's own log reaches the container's output once, on stderr,
+	// not a second time as TEND lines of the log stream.
+	all := r.stdout.String() + r.stderr.String()
+	if n := strings.Count(all, "daemon started"); n != 1 {
+		t.Errorf("the daemon's start is logged %d times, want 1:\nstdout:\n%s\nstderr:\n%s", n, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout.String(), "TEND") {
+		t.Errorf("the daemon's log on stdout too:\n%s", r.stdout)
+	}
 }
 
 // zombiesOf counts zombie children of pid.

@@ -39,6 +39,9 @@ type LogsOptions struct {
 	// LinesGiven is set when --lines was: --json and --format then print
 	// past lines too (PM2's print only live ones).
 	LinesGiven bool
+	// NoDaemonLog leaves the daemon's own log out (hidden --no-daemon-log:
+	// tend runtime, whose daemon writes its log on stderr itself).
+	NoDaemonLog bool
 }
 
 // NewCmdLogs builds logs; runF, if not nil, runs instead of logsRun.
@@ -84,6 +87,8 @@ func NewCmdLogs(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 		optionalValue(fs, "timestamp", "YYYY-MM-DD-HH:mm:ss")
 		fs.StringVar(&opts.Highlight, "highlight", "", "highlight this word in the lines (on a terminal)")
 		optionalValue(fs, "highlight", "")
+		fs.BoolVar(&opts.NoDaemonLog, "no-daemon-log", false, "leave the daemon's own log out")
+		_ = fs.MarkHidden("no-daemon-log")
 	})
 	return cmd
 }
@@ -115,7 +120,7 @@ func logsRun(opts *LogsOptions) error {
 	// except in the forms that leave it out there (--json, --raw) and for
 	// one stream only.
 	all := len(opts.Selectors) == 0 || slices.Contains(opts.Selectors, "all")
-	q.Daemon = all && !opts.Raw && !opts.JSON && q.Stream == ""
+	q.Daemon = all && !opts.Raw && !opts.JSON && q.Stream == "" && !opts.NoDaemonLog
 	ctx, stop := signal.NotifyContext(opts.Context, os.Interrupt)
 	defer stop()
 	plain := p.mode == logsPlain

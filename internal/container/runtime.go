@@ -71,11 +71,12 @@ func Main(home string, args []string) int {
 		fmt.Fprintf(os.Stderr, "[tend] error: %v\n", err)
 		return 1
 	}
-	// The logs first, so that the apps' first lines are printed too.
+	// The logs first, so that the apps' first lines are printed too. The
+	// daemon's own log is not among them: it writes it on stderr itself.
 	opened := make(chan struct{})
 	var once sync.Once
 	logsCtx := client.OnStreamOpen(ctx, func() { once.Do(func() { close(opened) }) })
-	go cli.RunIn(logsCtx, home, append([]string{"logs", "--lines", "0"}, logFlags...))
+	go cli.RunIn(logsCtx, home, append([]string{"logs", "--lines", "0", "--no-daemon-log"}, logFlags...))
 	select {
 	case <-opened:
 	case <-time.After(10 * time.Second):
