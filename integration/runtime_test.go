@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -199,5 +200,56 @@ func TestStartNoDaemon(t *testing.T) {
 	}
 	if out := h.ok("jlist"); strings.Contains(out, `"name":"foreground"`) {
 		t.Error("the refused start --no-daemon started its app on the other daemon")
+	}
+}
+
+// TestRuntimeWeb: tend runtime --web opens the dashboard's listener before
+// the apps start (PM2's pm2-runtime --web), with /metrics public on
+// --metrics-public and the rest behind the token; bad --web flags are one
+// clear error each, before anything starts.
+func TestRuntimeWeb(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	port := strconv.Itoa(freePort(t))
+	r := h.startRuntime(false, nil, app("sleeper.sh"), "--name", "s", "--web", port, "--web-host", "127.0.0.1", "--metrics-public")
+	h.waitStatus("s", api.StatusOnline, 20*time.Second)
+	get := func(path string) int {
+		resp, err := http.Get("http://127.0.0.1:" + port + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/metrics"); code != 200 {
+		t.Errorf("GET /metrics: %d, want 200 (--metrics-public)", code)
+	}
+	if code := get("/v1/processes"); code != 401 {
+		t.Errorf("GET /v1/processes without the token: %d, want 401", code)
+	}
+	if !strings.Contains(r.stderr.String(), "dashboard on http://127.0.0.1:"+port) {
+		t.Errorf("the runtime does not say where the dashboard is:\n%s", r.stderr)
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("after SIGTERM: exit %d", code)
+	}
+
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--web=0"}, `--web takes a port from 1 to 65535, not "0"`},
+		{[]string{"--metrics-public"}, "go with --web"},
+		{[]string{"--web", "--web-host"}, "--web-host needs an address"},
+		{[]string{"--web", port, "--web-host", "256.0.0.1"}, "--web:"},
+	} {
+		r := h.startRuntime(false, nil, append([]string{app("sleeper.sh"), "--name", "bad"}, bad.args...)...)
+		if code := r.wait(t, 20*time.Second); code != 1 || !strings.Contains(r.stderr.String(), bad.want) {
+			t.Errorf("runtime %v: exit %d, stderr %q; want 1 and %q", bad.args, code, r.stderr, bad.want)
+		}
+	}
+	if ps := h.procs("bad"); len(ps) != 0 {
+		t.Errorf("a refused runtime started its app")
 	}
 }

@@ -6,11 +6,13 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,12 +26,16 @@ import (
 
 // Usage is tend runtime's help.
 const Usage = `Usage: tend runtime <ecosystem file | script> [start options] [--raw | --json | --format] [--no-auto-exit]
+                    [--web [port] [--web-host HOST] [--metrics-public]]
 
 Run the daemon in the foreground (a container's entrypoint, PID 1), start the apps, and print their
 logs on stdout and stderr (id|name | line, or --raw, --json, --format). SIGTERM or SIGINT stops every
 app gracefully (its kill_signal and kill_timeout) and exits 0; a second one kills them and exits 1.
 Once no app is online (they all exited, without autorestart) it exits: 0 when every app exited 0,
 1 otherwise; --no-auto-exit keeps it running. tend ls, tend logs... work beside it (kubectl exec).
+--web serves tend web's dashboard and /metrics on port (default 9615) of HOST (default 0.0.0.0, the
+pod's network: the token is in $TEND_HOME/web.token), before the apps start; --metrics-public
+serves /metrics without the token, for Prometheus (PM2's pm2-runtime --web).
 `
 
 // Main runs tend runtime with args (after "runtime") in home and returns
@@ -37,8 +43,38 @@ Once no app is online (they all exited, without autorestart) it exits: 0 when ev
 func Main(home string, args []string) int {
 	var start, logFlags []string
 	autoExit := true
+	var web *api.WebRequest
+	webHost := ""
+	metricsPublic := false
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
+		case a == "--web" || strings.HasPrefix(a, "--web="):
+			web = &api.WebRequest{Port: api.DefaultWebPort}
+			port, given := strings.CutPrefix(a, "--web=")
+			if !given && i+1 < len(args) && isPort(args[i+1]) {
+				i++
+				port, given = args[i], true
+			}
+			if given {
+				if !isPort(port) {
+					fmt.Fprintf(os.Stderr, "[tend] error: --web takes a port from 1 to 65535, not %q\n", port)
+					return 1
+				}
+				web.Port, _ = strconv.Atoi(port)
+			}
+		case a == "--web-host" || strings.HasPrefix(a, "--web-host="):
+			h, ok := strings.CutPrefix(a, "--web-host=")
+			if !ok {
+				if i+1 >= len(args) {
+					fmt.Fprint(os.Stderr, "[tend] error: --web-host needs an address, e.g. --web-host 0.0.0.0\n")
+					return 1
+				}
+				i++
+				h = args[i]
+			}
+			webHost = h
+		case a == "--metrics-public":
+			metricsPublic = true
 		case a == "-h" || a == "--help":
 			fmt.Print(Usage)
 			return 0
@@ -55,6 +91,13 @@ func Main(home string, args []string) int {
 	if len(start) == 0 {
 		fmt.Fprint(os.Stderr, "[tend] error: tend runtime needs an ecosystem file or a script\n"+Usage)
 		return 1
+	}
+	if web == nil && (webHost != "" || metricsPublic) {
+		fmt.Fprint(os.Stderr, "[tend] error: --web-host and --metrics-public go with --web; add --web [port]\n")
+		return 1
+	}
+	if web != nil {
+		web.Host, web.MetricsPublic = cmp.Or(webHost, "0.0.0.0"), metricsPublic
 	}
 
 	// Our own view of the signals, beside the daemon's: the daemon stops
@@ -81,6 +124,16 @@ func Main(home string, args []string) int {
 	case <-opened:
 	case <-time.After(10 * time.Second):
 		fmt.Fprintln(os.Stderr, "[tend] warning: the log stream did not open within 10 s; the apps' first lines may not be printed")
+	}
+	if web != nil {
+		w, err := c.Web(ctx, *web)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "[tend] error: --web: %v\n", api.Message(err))
+			_, _ = c.Kill(context.Background())
+			<-daemonDone
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "[tend] dashboard on %s (token in %s)%s\n", w.URL, w.TokenFile, map[bool]string{true: "; /metrics without the token"}[w.MetricsPublic])
 	}
 	if code := cli.RunIn(ctx, home, append([]string{"start"}, start...)); code != cli.ExitOK {
 		_, _ = c.Kill(context.Background())
@@ -182,4 +235,10 @@ func waitReady(ctx context.Context, c *client.Client, daemonDone <-chan error) e
 			return fmt.Errorf("the daemon did not answer within 10 s")
 		}
 	}
+}
+
+// isPort reports whether s is a TCP port number.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
 }
