@@ -27,6 +27,8 @@ func TestImportPM2(t *testing.T) {
 	dump := strings.ReplaceAll(string(golden), "/srv/app", appsDir)
 	dump = strings.ReplaceAll(dump, "18099", strconv.Itoa(port))
 	pm2home := filepath.Join(t.TempDir(), ".pm2")
+	// PM2's own log and pid files are in its home: tend keeps its own.
+	dump = strings.ReplaceAll(dump, "/root/.pm2", pm2home)
 	os.MkdirAll(pm2home, 0o755)
 	os.WriteFile(filepath.Join(pm2home, "dump.pm2"), []byte(dump), 0o644)
 
@@ -58,6 +60,20 @@ func TestImportPM2(t *testing.T) {
 	if out := h.ok("import", "pm2", pm2home); !strings.Contains(out, "webp: tend has an app of that name already; left alone") || len(h.jlist()) != 4 {
 		t.Errorf("a second import: %s", out)
 	}
+	for _, p := range h.jlist() {
+		if strings.HasPrefix(p.Env.PMOutLogPath, pm2home) || strings.HasPrefix(p.Env.PMPidPath, pm2home) {
+			t.Errorf("%s writes into PM2's home: %s, %s", p.Name, p.Env.PMOutLogPath, p.Env.PMPidPath)
+		}
+	}
+	if strings.Contains(out, "not imported") {
+		t.Errorf("import of apps without options reports keys not imported:\n%s", out)
+	}
+	// --stop-pm2 without a PM2 running there: nothing of PM2's to stop.
+	out = h.ok("import", "pm2", pm2home, "--stop-pm2", "--pm2", "true")
+	if !strings.Contains(out, "PM2 is not running for "+pm2home+" (no live daemon in its pm2.pid): nothing of PM2's to stop") {
+		t.Errorf("--stop-pm2 without PM2: %s", out)
+	}
+	h.fail("--pm2 names the command --stop-pm2 runs", "import", "pm2", pm2home, "--pm2", "true")
 	empty := t.TempDir()
 	h.fail("no PM2 saved list to import ("+filepath.Join(empty, "dump.pm2")+": missing", "import", "pm2", empty)
 	h.fail("tend import takes pm2 and PM2's home", "import", "pm3")
