@@ -44,6 +44,10 @@ func FindCommand(given string) (string, error) {
 }
 
 func unwrapExec(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
 	var e *exec.Error
 	if errors.As(err, &e) {
 		return e.Err
