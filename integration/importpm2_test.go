@@ -218,4 +218,32 @@ func TestImportPM2StopPM2(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(home, "dump.pm2")); string(b) != string(dump) {
 		t.Error("import --stop-pm2 changed PM2's dump.pm2")
 	}
+
+	// Imported earlier without --stop-pm2, then again with it: the apps
+	// tend already runs (same name and script) are handed over too.
+	pm2Run(t, pm2, home, nil, "restart", "0")
+	r = h.run("import", "pm2", home, "--stop-pm2", "--pm2", pm2)
+	for _, want := range []string{
+		"shw: tend has an app of that name already; left alone",
+		"shw: online under tend; PM2's copy stopped (pm2 stop 0)",
+		"pm2only: tend's copy is stopped, so PM2's running copy is left alone; to move it: tend start pm2only, then PM2_HOME=" + home + " " + pm2 + " stop 4",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("second import says no %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 1 || pm2Statuses(t, pm2, home)["shw"][0] != "stopped" || h.proc("shw").Env.Status != api.StatusOnline {
+		t.Errorf("second import: shw not handed over: %s", r)
+	}
+	// An app of tend's with PM2's name and another script is no twin:
+	// PM2's copy is not stopped for it.
+	h.ok("delete", "pm2only")
+	h.ok("start", app("sleeper.sh"), "--name", "pm2only")
+	r = h.run("import", "pm2", home, "--stop-pm2", "--pm2", pm2)
+	if want := "pm2only: tend's app of that name runs another script (" + app("sleeper.sh") + "), so PM2's copy is left running"; r.code != 1 || !strings.Contains(r.stdout, want) {
+		t.Errorf("import with another pm2only: want exit 1 and %q: %s", want, r)
+	}
+	if st := pm2Statuses(t, pm2, home)["pm2only"]; len(st) != 1 || st[0] != "online" {
+		t.Errorf("PM2's pm2only: %v", st)
+	}
 }

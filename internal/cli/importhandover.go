@@ -39,8 +39,22 @@ type twin struct {
 	restarts map[int]int
 }
 
-// run hands each app of tend's procs over from PM2 (pmProcs, pm2 jlist).
-func (h *handover) run(procs []api.Process, pmProcs []pm2.Proc) error {
+// run hands each app of tend's procs over from PM2 (pmProcs, pm2 jlist);
+// PM2's apps named as one of others, which are no twins, stay PM2's.
+func (h *handover) run(procs, others []api.Process, pmProcs []pm2.Proc) error {
+	for _, o := range others {
+		var running []int
+		for _, q := range pmProcs {
+			if q.Name == o.Name && q.Running() {
+				running = append(running, q.PMID)
+			}
+		}
+		if len(running) > 0 {
+			fmt.Fprintf(h.io.Out, "[tend] %s: tend's app of that name runs another script (%s), so PM2's copy is left running; stop it once it is moved: %s\n",
+				o.Name, o.Env.Script, h.pm.CommandLineIDs("stop", running))
+			h.stillPM2 = append(h.stillPM2, o.Name)
+		}
+	}
 	var twins []*twin
 	for _, p := range procs {
 		var t *twin
@@ -67,7 +81,7 @@ func (h *handover) run(procs []api.Process, pmProcs []pm2.Proc) error {
 		case len(t.pmIDs) == 0:
 			fmt.Fprintf(h.io.Out, "[tend] %s: PM2 does not run it; nothing to stop\n", t.name)
 		case t.tend[0].Env.Status == api.StatusStopped:
-			fmt.Fprintf(h.io.Out, "[tend] %s: tend's copy is stopped (PM2 saved it so), so PM2's running copy is left alone; to move it: tend start %s, then %s\n",
+			fmt.Fprintf(h.io.Out, "[tend] %s: tend's copy is stopped, so PM2's running copy is left alone; to move it: tend start %s, then %s\n",
 				t.name, t.name, h.pm.CommandLineIDs("stop", t.pmIDs))
 			h.stillPM2 = append(h.stillPM2, t.name)
 		default:
@@ -80,7 +94,7 @@ func (h *handover) run(procs []api.Process, pmProcs []pm2.Proc) error {
 			failed[t] = why
 			return
 		}
-		h.stopPM2(t, "")
+		h.stopPM2(t)
 	})
 	if err != nil {
 		return err
@@ -99,13 +113,13 @@ func (h *handover) run(procs []api.Process, pmProcs []pm2.Proc) error {
 }
 
 // stopPM2 stops PM2's copy of an app whose tend copy runs.
-func (h *handover) stopPM2(t *twin, how string) {
+func (h *handover) stopPM2(t *twin) {
 	if err := h.pm.Stop(h.ctx, t.pmIDs); err != nil {
 		fmt.Fprintf(h.io.Out, "[tend] %s: online under tend, but stopping PM2's copy failed: %s\n", t.name, api.Message(err))
 		h.stillPM2 = append(h.stillPM2, t.name)
 		return
 	}
-	fmt.Fprintf(h.io.Out, "[tend] %s: online under tend%s; PM2's copy stopped (pm2 stop %s)\n", t.name, how, ids(t.pmIDs))
+	fmt.Fprintf(h.io.Out, "[tend] %s: online under tend; PM2's copy stopped (pm2 stop %s)\n", t.name, ids(t.pmIDs))
 }
 
 // swap is for an app whose tend copy did not stay up while PM2's ran:
@@ -144,10 +158,12 @@ func (h *handover) swap(t *twin, why string) error {
 			err = fmt.Errorf("%s", again)
 		}
 	}
-	// tend's copy cannot run: PM2's comes back.
-	h.c.Action(h.ctx, api.ActionRequest{Action: api.ActionStop, Selectors: sel})
+	// tend's copy cannot run (or the import was interrupted): PM2's comes
+	// back, even after a Ctrl-C, since neither runs now.
+	ctx := context.WithoutCancel(h.ctx)
+	h.c.Action(ctx, api.ActionRequest{Action: api.ActionStop, Selectors: sel})
 	h.stillPM2 = append(h.stillPM2, t.name)
-	if perr := h.pm.Restart(h.ctx, t.pmIDs); perr != nil {
+	if perr := h.pm.Restart(ctx, t.pmIDs); perr != nil {
 		fmt.Fprintf(h.io.Out, "[tend] %s: NEITHER COPY RUNS: tend's failed (%s; see tend logs %s) and starting PM2's again failed: %s; start one: %s\n",
 			t.name, api.Message(err), t.name, api.Message(perr), h.pm.CommandLineIDs("restart", t.pmIDs))
 		return nil

@@ -106,13 +106,18 @@ func importRun(opts *ImportOptions) error {
 	var start []api.AppSpec
 	var names []string
 	var existing []api.Process
+	// others are tend's apps that have the name of one of PM2's but run
+	// another script: PM2's copy is no twin of theirs.
+	var others []api.Process
 	for _, a := range apps {
 		s := a.Spec
 		if mine := named(procs, s.Name); len(mine) > 0 {
 			fmt.Fprintf(opts.IO.Out, "[tend] %s: tend has an app of that name already; left alone\n", s.Name)
 			if mine[0].Env.Script == s.Script {
-				existing = append(existing, mine...)
+				existing = append(existing, mine...) // imported before: a twin
 				names = append(names, s.Name)
+			} else {
+				others = append(others, mine[0])
 			}
 			continue
 		}
@@ -145,7 +150,7 @@ func importRun(opts *ImportOptions) error {
 	switch {
 	case pm != nil:
 		h := &handover{io: opts.IO, ctx: opts.Context, c: c, pm: pm}
-		handErr = h.run(append(existing, started...), pmProcs)
+		handErr = h.run(append(existing, started...), others, pmProcs)
 	case !opts.StopPM2 && len(start) > 0 && (&pm2.Command{Home: home}).Running():
 		fmt.Fprintln(opts.IO.Out, "[tend] PM2 still runs for "+home+": stop its copies (pm2 stop, or pm2 kill), or import with --stop-pm2; both copies would hold the same ports")
 	}
