@@ -15,6 +15,7 @@ for target in \
 	./internal/config:FuzzEcosystemJS \
 	./internal/config:FuzzDotenv \
 	./internal/spec:FuzzDecodeDump \
+	./internal/pm2:FuzzReadDump \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \

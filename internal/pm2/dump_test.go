@@ -234,3 +234,27 @@ func TestReadDumpRefuses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadDump: any bytes give apps or an error, never a panic; every app
+// has a name, a script and at least one instance.
+func FuzzReadDump(f *testing.F) {
+	for _, path := range []string{"testdata/full.pm2", "../../testdata/pm2/dump.pm2"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`[{"name":"a","pm_exec_path":"/x","stop_exit_codes":3,"uid":0,"env":{"a":{}},"watch_options":{"x":1}}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		apps, err := ReadDump(b, "/pm2")
+		if err != nil {
+			return
+		}
+		for _, a := range apps {
+			if a.Spec.Name == "" || a.Spec.Script == "" || a.Spec.Instances < 1 || a.Spec.Autostart == nil {
+				t.Fatalf("incomplete app %+v", a.Spec)
+			}
+		}
+	})
+}
