@@ -78,6 +78,16 @@ func TestImportPM2(t *testing.T) {
 		t.Errorf("--stop-pm2 without PM2: %s", out)
 	}
 	h.fail("--pm2 names the command --stop-pm2 runs", "import", "pm2", pm2home, "--pm2", "true")
+	// An app tend refuses does not keep the others from moving.
+	two := t.TempDir()
+	os.WriteFile(filepath.Join(two, "dump.pm2"), []byte(`[
+		{"name":"bad","pm_exec_path":"`+app("sleeper.sh")+`","watch":["`+filepath.Join(two, "gone")+`"],"status":"online"},
+		{"name":"good","pm_exec_path":"`+app("sleeper.sh")+`","status":"online"}]`), 0o644)
+	r := h.fail("tend could not start bad (see above; PM2's copy is untouched)", "import", "pm2", two)
+	if want := "bad: " + app("sleeper.sh") + ", fork mode, 1 instance(s); not imported: watch path " + filepath.Join(two, "gone") + " does not exist"; !strings.Contains(r.stdout, want) {
+		t.Errorf("import says no %q:\n%s", want, r.stdout)
+	}
+	h.waitStatus("good", api.StatusOnline, 10*time.Second)
 	empty := t.TempDir()
 	h.fail("no PM2 saved list to import ("+filepath.Join(empty, "dump.pm2")+": missing", "import", "pm2", empty)
 	h.fail("tend import takes pm2 and PM2's home", "import", "pm3")

@@ -103,7 +103,7 @@ func importRun(opts *ImportOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "[tend] importing PM2's saved list %s\n", used)
-	var start []api.AppSpec
+	var start []pm2.App
 	var names []string
 	var existing []api.Process
 	// others are tend's apps that have the name of one of PM2's but run
@@ -121,29 +121,49 @@ func importRun(opts *ImportOptions) error {
 			}
 			continue
 		}
-		state := "started"
-		if s.Autostart != nil && !*s.Autostart {
-			state = "added stopped, as PM2 saved it"
-		}
+		start = append(start, a)
+		names = append(names, s.Name)
+	}
+	// One app at a time: an app tend refuses (its watch path is gone, its
+	// interpreter missing) does not keep the others from moving.
+	var started []api.Process
+	var refused []string
+	for _, a := range start {
+		s := a.Spec
 		mode := "fork"
 		if s.ExecMode == api.ClusterMode {
 			mode = "cluster"
 		}
-		fmt.Fprintf(opts.IO.Out, "[tend] %s: %s, %s mode, %d instance(s); %s\n", s.Name, s.Script, mode, s.Instances, state)
+		what := fmt.Sprintf("[tend] %s: %s, %s mode, %d instance(s)", s.Name, s.Script, mode, s.Instances)
+		resp, err := c.Start(opts.Context, api.StartRequest{Apps: []api.AppSpec{s}})
+		switch {
+		case err == nil:
+			state := "started"
+			if s.Autostart != nil && !*s.Autostart {
+				state = "added stopped, as PM2 saved it"
+			}
+			fmt.Fprintf(opts.IO.Out, "%s; %s\n", what, state)
+			started = append(started, resp.Processes...)
+		default:
+			now, lerr := c.Processes(opts.Context)
+			if lerr != nil {
+				return err // the daemon is gone: nothing else will start
+			}
+			if mine := named(now, s.Name); len(mine) > 0 {
+				// Added, and then something went wrong (not ready in
+				// time...): the processes are there, and judged below.
+				fmt.Fprintf(opts.IO.Out, "%s; started, with an error: %s\n", what, api.Message(err))
+				started = append(started, mine...)
+				break
+			}
+			fmt.Fprintf(opts.IO.Out, "%s; not imported: %s\n", what, api.Message(err))
+			refused = append(refused, s.Name)
+		}
 		for _, d := range a.Dropped {
 			fmt.Fprintf(opts.IO.Out, "[tend] %s: %s not imported: %s\n", s.Name, d.Key, d.Why)
 		}
-		start = append(start, s)
-		names = append(names, s.Name)
 	}
-	var started []api.Process
-	if len(start) > 0 {
-		resp, err := c.Start(opts.Context, api.StartRequest{Apps: start})
-		if err != nil {
-			return err
-		}
-		started = resp.Processes
-	} else {
+	if len(start) == 0 {
 		fmt.Fprintln(opts.IO.Out, "[tend] nothing to import")
 	}
 	var handErr error
@@ -166,6 +186,13 @@ func importRun(opts *ImportOptions) error {
 		if err := printTable(opts.IO, shown); err != nil {
 			return err
 		}
+	}
+	if len(refused) > 0 {
+		msg := fmt.Sprintf("tend could not start %s (see above; PM2's copy is untouched)", strings.Join(refused, ", "))
+		if handErr != nil {
+			msg += "; " + api.Message(handErr)
+		}
+		return fmt.Errorf("%s: %w", msg, api.ErrInvalid)
 	}
 	return handErr
 }
