@@ -25,8 +25,15 @@ type handover struct {
 }
 
 // twinDeadline is how long tend's copy of an app has to come online and
-// stay up (its min_uptime) before it is taken as failing.
+// stay up before it is taken as failing.
 var twinDeadline = 30 * time.Second
+
+// twinSettle is how long every instance of tend's copy must have been
+// online without a restart (or its min_uptime, if longer) to count as up.
+// min_uptime alone (1 s by default) is too short: a Node app on a busy
+// machine can take longer than that to reach listen() and find the port
+// taken.
+var twinSettle = 3 * time.Second
 
 // twin is one app in both places: tend's processes and PM2's running
 // ones.
@@ -174,8 +181,8 @@ func (h *handover) swap(t *twin, why string) error {
 }
 
 // wait polls tend's list until each twin is up (every instance online
-// for its min_uptime, no restart since it started) or failed, and calls
-// done with "" or why it failed, once per twin.
+// for twinSettle or its min_uptime, no restart since it started) or
+// failed, and calls done with "" or why it failed, once per twin.
 func (h *handover) wait(twins []*twin, done func(*twin, string)) error {
 	deadline := time.Now().Add(twinDeadline)
 	left := append([]*twin(nil), twins...)
@@ -233,11 +240,11 @@ func (t *twin) state(procs []api.Process, now time.Time) (bool, string) {
 		case api.StatusErrored, api.StatusStopped:
 			return false, "it is " + p.Env.Status
 		case api.StatusOnline:
-			minUptime := time.Duration(api.DefaultMinUptime) * time.Millisecond
-			if p.Env.MinUptime != nil {
-				minUptime = time.Duration(*p.Env.MinUptime) * time.Millisecond
+			settle := twinSettle
+			if p.Env.MinUptime != nil && time.Duration(*p.Env.MinUptime)*time.Millisecond > settle {
+				settle = time.Duration(*p.Env.MinUptime) * time.Millisecond
 			}
-			if now.Sub(time.UnixMilli(p.Env.PMUptime)) >= minUptime {
+			if now.Sub(time.UnixMilli(p.Env.PMUptime)) >= settle {
 				up++
 			}
 		}

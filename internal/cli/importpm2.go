@@ -45,11 +45,11 @@ func NewCmdImport(f *Factory, runF func(*ImportOptions) error) *cobra.Command {
 			"configuration key of PM2's that tend does not honour, with the reason; PM2's runtime state\n" +
 			"(status, counters, its agent's data) is skipped. PM2's files are never changed.\n" +
 			"\n" +
-			"With --stop-pm2, once an app runs under tend (online, every instance up for its min_uptime),\n" +
-			"PM2's copy is stopped with pm2 stop <pm_id>... (PM2_HOME set). When tend's copy does not stay\n" +
-			"up while PM2's runs (PM2's holds its port, say), PM2's is stopped first and tend's started\n" +
-			"again; when tend's still fails, PM2's is started again and tend's stopped. Any app PM2 still\n" +
-			"runs at the end is named and the exit status is 1.",
+			"With --stop-pm2, once an app runs under tend (every instance online for 3 s, or its longer\n" +
+			"min_uptime, without a restart), PM2's copy is stopped with pm2 stop <pm_id>... (PM2_HOME set).\n" +
+			"When tend's copy does not stay up while PM2's runs (PM2's holds its port, say), PM2's is\n" +
+			"stopped first and tend's started again; when tend's still fails, PM2's is started again and\n" +
+			"tend's stopped. Any app PM2 still runs at the end is named and the exit status is 1.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 || args[0] != "pm2" || len(args) > 2 {
 				return fmt.Errorf("tend import takes pm2 and PM2's home, e.g. tend import pm2 ~/.pm2: %w", api.ErrInvalid)
