@@ -42,8 +42,13 @@ type twin struct {
 	tend  []api.Process
 	pmIDs []int
 	// restarts are tend's restart counts when it was started: more means
-	// it did not stay up.
+	// it did not stay up, unless crashes are tolerated.
 	restarts map[int]int
+	// tolerant, once PM2's copy is stopped, leaves the verdict to tend's
+	// restart policy, as for any app of tend's: a crash is failure only
+	// once tend gives up on it (errored). While PM2's copy runs, the
+	// first crash is enough to try the other order.
+	tolerant bool
 }
 
 // run hands each app of tend's procs over from PM2 (pmProcs, pm2 jlist);
@@ -150,6 +155,7 @@ func (h *handover) swap(t *twin, why string) error {
 	resp, err := h.c.Action(h.ctx, api.ActionRequest{Action: api.ActionRestart, Selectors: sel})
 	if err == nil {
 		t.tend = resp.Processes
+		t.tolerant = true
 		for _, p := range resp.Processes {
 			t.restarts[p.PMID] = p.Env.RestartTime
 		}
@@ -233,7 +239,7 @@ func (t *twin) state(procs []api.Process, now time.Time) (bool, string) {
 		if p == nil {
 			return false, fmt.Sprintf("tend's process %d is gone", want.PMID)
 		}
-		if n := p.Env.RestartTime - t.restarts[p.PMID]; n > 0 {
+		if n := p.Env.RestartTime - t.restarts[p.PMID]; n > 0 && !t.tolerant {
 			return false, fmt.Sprintf("it restarted %d time(s)", n)
 		}
 		switch p.Env.Status {
