@@ -16,6 +16,7 @@ for target in \
 	./internal/config:FuzzDotenv \
 	./internal/spec:FuzzDecodeDump \
 	./internal/deploy:FuzzParse \
+	./internal/pm2:FuzzReadDump \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \

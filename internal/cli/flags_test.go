@@ -263,6 +263,13 @@ func TestSmallCommandsOptions(t *testing.T) {
 		{name: "init simple -f", args: []string{"simple", "-f"}, want: InitOptions{Simple: true, Force: true}},
 		{name: "init bogus", args: []string{"bogus"}, err: "init takes no argument, or simple"},
 	})
+	runOptsTests(t, NewCmdImport, []optsTest[ImportOptions]{
+		{name: "import pm2", args: []string{"pm2"}, want: ImportOptions{}},
+		{name: "import with home and --stop-pm2", args: []string{"pm2", "/srv/.pm2", "--stop-pm2", "--pm2", "/opt/pm2/bin/pm2"},
+			want: ImportOptions{PM2Home: "/srv/.pm2", StopPM2: true, PM2Path: "/opt/pm2/bin/pm2"}},
+		{name: "--pm2 alone", args: []string{"pm2", "--pm2", "pm2"}, err: "--pm2 names the command --stop-pm2 runs"},
+		{name: "import pm3", args: []string{"pm3"}, err: "tend import takes pm2 and PM2's home"},
+	})
 	runOptsTests(t, NewCmdDescribe, []optsTest[DescribeOptions]{
 		{name: "describe", args: []string{"api"}, want: DescribeOptions{Selector: "api"}},
 		{name: "describe nothing", args: nil, err: "describe needs an app name or id"},
