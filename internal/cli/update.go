@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -19,11 +21,12 @@ type UpdateOptions struct {
 	Context context.Context
 }
 
-// NewCmdUpdate builds update, which restarts the daemon on this binary.
-// Until the daemon can re-execute itself in place, apps restart: their specs
-// are read, the daemon is killed, and a new one starts them again (PM2's
-// update: save, kill, resurrect). runF, if not nil, runs instead of
-// updateRun.
+// NewCmdUpdate builds update, which re-executes the daemon on this binary
+// in its own pid: the apps, their pipes and listening sockets are handed
+// over, so no app restarts (docs/update.md). A daemon from before tend
+// could do that is updated the old way, PM2's: its apps' specs are read,
+// it is killed, and a new daemon starts them again. runF, if not nil, runs
+// instead of updateRun.
 func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	if runF == nil {
 		runF = updateRun
@@ -31,7 +34,7 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	opts := &UpdateOptions{IO: f.IOStreams, Client: f.Client}
 	return &cobra.Command{
 		Use:   "update",
-		Short: "Restart the daemon on this binary, keeping the apps",
+		Short: "Run the daemon on this binary, in place: the apps keep running",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
@@ -42,6 +45,38 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 
 func updateRun(opts *UpdateOptions) error {
 	c := opts.Client()
+	bin, err := os.Executable()
+	if err == nil {
+		bin, err = filepath.EvalSymlinks(bin)
+	}
+	if err != nil {
+		return fmt.Errorf("find this tend binary: %v: %w", err, api.ErrInternal)
+	}
+	resp, err := c.Update(opts.Context, bin)
+	switch {
+	case errors.Is(err, client.ErrNoDaemon):
+		// Nothing to update: start one on this binary.
+		ping, err := c.Ping(opts.Context)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.Out, "[tend] no daemon was running; started one: tend %s (pid %d)\n", ping.Version, ping.PID)
+		return nil
+	case errors.Is(err, client.ErrNoRoute):
+		return restartDaemon(opts, c)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "[tend] daemon updated %s → %s (pid %d), %d %s kept running\n", resp.From, resp.To, resp.PID, resp.Apps, map[bool]string{true: "app", false: "apps"}[resp.Apps == 1])
+	for _, n := range resp.Notes {
+		fmt.Fprintf(opts.IO.Out, "[tend] note: %s\n", n)
+	}
+	return nil
+}
+
+// restartDaemon updates a daemon that cannot re-execute itself (a tend
+// from before update in place): its apps restart.
+func restartDaemon(opts *UpdateOptions, c *client.Client) error {
 	// With their secrets: the apps start again with the environment they had.
 	procs, err := c.Processes(client.ShowSecrets(opts.Context))
 	if err != nil {
@@ -59,7 +94,7 @@ func updateRun(opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "[tend] daemon updated to %s; %d apps started again\n", api.Version, len(specs))
+	fmt.Fprintf(opts.IO.Out, "[tend] the daemon predates update in place: it was restarted on %s, and its %d apps were started again\n", api.Version, len(specs))
 	return nil
 }
 

@@ -545,3 +545,57 @@ func (c *NodeChannel) Drain(ctx context.Context) error {
 		return fmt.Errorf("the instance did not answer the drain request: %w", ctx.Err())
 	}
 }
+
+// File returns a duplicate of the daemon's end, blocking mode untouched,
+// to hand the channel over to the daemon tend update execs
+// (AdoptNodeChannel); Pause the channel first.
+func (c *NodeChannel) File() (*os.File, error) { return connFile(c.conn) }
+
+// Pause stops reading the channel, leaving what the child sends next in
+// the socket for the daemon that takes the channel over.
+func (c *NodeChannel) Pause() { _ = c.conn.SetReadDeadline(time.Unix(1, 0)) }
+
+// AdoptNodeChannel makes a channel of f, the daemon's end of a channel
+// handed over by File, as NewNodeChannel makes one. It takes f.
+func AdoptNodeChannel(f *os.File, onListen ListenFunc) (*NodeChannel, error) {
+	fc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("adopt the IPC channel: %v: %w", err, api.ErrUnavailable)
+	}
+	uc, ok := fc.(*net.UnixConn)
+	if !ok {
+		fc.Close()
+		return nil, fmt.Errorf("adopt the IPC channel: not a unix socket: %w", api.ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &NodeChannel{
+		conn:     uc,
+		onListen: onListen,
+		msgs:     make(chan Message, 64),
+		acks:     make(chan bool, 1),
+		ctx:      ctx,
+		cancel:   cancel,
+		eof:      make(chan struct{}),
+	}
+	c.wg.Add(1)
+	go c.read()
+	return c, nil
+}
+
+// connFile is a close-on-exec duplicate of conn's descriptor, taken
+// without the blocking mode net.Conn's File would set.
+func connFile(conn syscall.Conn) (*os.File, error) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	if cerr := rc.Control(func(d uintptr) { fd, err = dupCloexec(int(d)) }); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "socket"), nil
+}
