@@ -14,11 +14,14 @@ import (
 	"github.com/tendpm/tend/internal/spec"
 )
 
-// UpdateOptions are update's; it takes no flags.
+// UpdateOptions are update's.
 type UpdateOptions struct {
 	IO      *IOStreams
 	Client  func() *client.Client
 	Context context.Context
+	// Binary is the tend binary the daemon runs next (--binary); "" is
+	// this one.
+	Binary string
 }
 
 // NewCmdUpdate builds update, which re-executes the daemon on this binary
@@ -32,25 +35,36 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 		runF = updateRun
 	}
 	opts := &UpdateOptions{IO: f.IOStreams, Client: f.Client}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Run the daemon on this binary, in place: the apps keep running",
-		Args:  cobra.NoArgs,
+		Long: `Run the daemon on this tend binary (or --binary's) without stopping it:
+the daemon checks the binary, then re-executes itself on it in the same
+pid, handing over its apps, their log pipes and listening sockets. No app
+restarts and no connection is refused; a binary that does not run is
+refused and the daemon serves on as it was.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
 			return runF(opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Binary, "binary", "", "the tend binary to run the daemon on (default: this one)")
+	return cmd
 }
 
 func updateRun(opts *UpdateOptions) error {
 	c := opts.Client()
-	bin, err := os.Executable()
-	if err == nil {
-		bin, err = filepath.EvalSymlinks(bin)
+	bin, err := opts.Binary, error(nil)
+	if bin == "" {
+		if bin, err = os.Executable(); err == nil {
+			bin, err = filepath.EvalSymlinks(bin)
+		}
+	} else {
+		bin, err = filepath.Abs(bin)
 	}
 	if err != nil {
-		return fmt.Errorf("find this tend binary: %v: %w", err, api.ErrInternal)
+		return fmt.Errorf("find the tend binary: %v: %w", err, api.ErrInternal)
 	}
 	resp, err := c.Update(opts.Context, bin)
 	switch {

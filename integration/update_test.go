@@ -1,0 +1,275 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tendpm/tend/api"
+)
+
+// tend update in place: the daemon re-executes itself on another binary in
+// its own pid, and the apps never notice (docs/update.md).
+
+// counterApp writes numbered lines to stdout in bursts of 50 (some 40,000
+// a second: fast, yet far from the log's 100 MB rotation), each in two
+// writes so that the daemon's pumps often hold half a line when they are
+// handed over, and every 100th number to stderr too. SIGINT ends it
+// between two lines.
+const counterApp = `import os, signal, sys, time
+signal.signal(signal.SIGINT, lambda *a: os._exit(0))
+i = 0
+while True:
+    os.write(1, b"n %07d" % i)
+    os.write(1, b" ok\n")
+    if i % 100 == 0:
+        os.write(2, b"e %07d\n" % i)
+    i += 1
+    if i % 50 == 0:
+        time.sleep(0.001)
+`
+
+// buildTend builds tend with version into dir.
+func buildTend(t *testing.T, version string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tend-"+version)
+	cmd := exec.Command("go", "build", "-o", bin, "-ldflags", "-X github.com/tendpm/tend/api.Version="+version, "../cmd/tend")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build tend %s: %v\n%s", version, err, out)
+	}
+	return bin
+}
+
+// runBin runs bin (another tend) against h's home.
+func (h *harness) runBin(bin string, args ...string) string {
+	h.t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = h.dir
+	cmd.Env = h.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
+	}
+	return string(out)
+}
+
+// checkCounted checks that the log holds every line prefix NNNNNNN rest
+// from 0 up, step apart, each once and in order, and returns how many.
+func checkCounted(t *testing.T, log, prefix, rest string, step int) int {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(log, "\n"), "\n")
+	re := regexp.MustCompile("^" + prefix + ` (\d{7})` + rest + "$")
+	for i, l := range lines {
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("line %d of the log is %q: torn or foreign", i+1, l)
+		}
+		if n, _ := strconv.Atoi(m[1]); n != i*step {
+			t.Fatalf("line %d of the log is %q, want number %d: a line lost or written twice", i+1, l, i*step)
+		}
+	}
+	return len(lines)
+}
+
+// TestUpdateInPlace: a daemon of version A, with a fork app writing lines
+// fast, a 2-instance cluster app under keep-alive and
+// new-connection load and a stopped app, is updated to this tend: the
+// same daemon pid, the same app pids, counters and uptimes, the stopped
+// app still stopped, the new version answering, not one request failed,
+// and every line in the log files once, in order, whole. Then a reload of
+// the cluster app on the adopted sockets, still under load, and a second
+// update back to A.
+func TestUpdateInPlace(t *testing.T) {
+	h := newHarness(t)
+	old := buildTend(t, "0.0.1-a")
+	counter := filepath.Join(h.dir, "counter.py")
+	if err := os.WriteFile(counter, []byte(counterApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	h.runBin(old, "start", counter, "--name", "cnt")
+	h.runBin(old, "start", app("web.py"), "--name", "web", "-i", "2", "--listen", "tcp://"+addr)
+	h.runBin(old, "start", app("sleeper.sh"), "--name", "idle")
+	h.runBin(old, "stop", "idle")
+	h.waitStatus("web", api.StatusOnline, 20*time.Second)
+	h.waitStatus("cnt", api.StatusOnline, 10*time.Second)
+	waitHTTP(t, addr)
+	if out := h.runBin(old, "ping"); !strings.Contains(out, "version 0.0.1-a") {
+		t.Fatalf("the daemon is not version A: %s", out)
+	}
+	daemon := h.daemonPid()
+	h.waitLog("cnt", "n 0050000 ok", 20*time.Second)
+	before := h.jlist()
+
+	ka := startLoad(addr, 3, true)
+	nc := startLoad(addr, 2, false)
+	time.Sleep(200 * time.Millisecond)
+	out := h.ok("update")
+	if want := fmt.Sprintf("daemon updated 0.0.1-a → %s (pid %d), 4 apps kept running", api.Version, daemon); !strings.Contains(out, want) {
+		t.Errorf("update said %q, want %q", out, want)
+	}
+	if out := h.ok("ping"); !strings.Contains(out, "version "+api.Version) || !strings.Contains(out, "pid "+strconv.Itoa(daemon)) {
+		t.Errorf("after update: %s; want pid %d, version %s", out, daemon, api.Version)
+	}
+	after := h.jlist()
+	if len(after) != len(before) {
+		t.Fatalf("%d processes after update, %d before", len(after), len(before))
+	}
+	for i, b := range before {
+		a := after[i]
+		if a.PMID != b.PMID || a.Name != b.Name || a.PID != b.PID || a.Env.Status != b.Env.Status ||
+			a.Env.RestartTime != b.Env.RestartTime || a.Env.UnstableRestarts != b.Env.UnstableRestarts ||
+			a.Env.PMUptime != b.Env.PMUptime || a.Env.CreatedAt != b.Env.CreatedAt || a.Env.UniqueID != b.Env.UniqueID {
+			t.Errorf("process %d changed across the update:\nbefore %s pid %d %s restarts %d uptime %d id %s\nafter  %s pid %d %s restarts %d uptime %d id %s",
+				b.PMID, b.Name, b.PID, b.Env.Status, b.Env.RestartTime, b.Env.PMUptime, b.Env.UniqueID,
+				a.Name, a.PID, a.Env.Status, a.Env.RestartTime, a.Env.PMUptime, a.Env.UniqueID)
+		}
+	}
+	if p := h.proc("idle"); p.Env.Status != api.StatusStopped || p.PID != 0 {
+		t.Errorf("the stopped app is %s (pid %d) after the update", p.Env.Status, p.PID)
+	}
+
+	// The sockets are the new daemon's now: a rolling reload keeps them.
+	time.Sleep(200 * time.Millisecond)
+	h.ok("reload", "web")
+	time.Sleep(200 * time.Millisecond)
+	for _, l := range []struct {
+		what string
+		l    *load
+	}{{"keep-alive", ka}, {"new connection per request", nc}} {
+		r := l.l.stop()
+		t.Logf("%s: %s", l.what, r)
+		if r.failed > 0 || r.ok == 0 {
+			t.Errorf("%s: %d of %d requests failed across the update; first errors: %v", l.what, r.failed, r.ok+r.failed, r.errs)
+		}
+	}
+
+	// Back to A, and the lines go on.
+	mark := h.readLog("cnt", "out")
+	h.waitFor("more lines after the update", 10*time.Second, func() bool { return len(h.readLog("cnt", "out")) > len(mark)+100000 })
+	if out := h.runBin(old, "update"); !strings.Contains(out, "→ 0.0.1-a") {
+		t.Errorf("second update said %q", out)
+	}
+	if p := h.proc("cnt"); p.PID != before[0].PID || p.Env.RestartTime != 0 {
+		t.Errorf("after the second update cnt is pid %d with %d restarts, want pid %d, 0", p.PID, p.Env.RestartTime, before[0].PID)
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.ok("stop", "cnt")
+	n := checkCounted(t, h.readLog("cnt", "out"), "n", " ok", 1)
+	e := checkCounted(t, h.readLog("cnt", "err"), "e", "", 100)
+	t.Logf("%d lines on stdout, %d on stderr, across two updates", n, e)
+	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); strings.Count(string(log), `msg="daemon updated"`) != 2 {
+		t.Errorf("tend.log does not tell of two updates:\n%s", tail(string(log), 20))
+	}
+}
+
+// TestUpdateRefusesBrokenBinary: a binary that is garbage, not executable,
+// exits 1, or is not tend is refused before anything stops, with one error
+// naming the file and why; the old daemon serves on with its apps as they
+// were.
+func TestUpdateRefusesBrokenBinary(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "s")
+	p := h.waitStatus("s", api.StatusOnline, 10*time.Second)[0]
+	daemon := h.daemonPid()
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		name, path, want string
+	}{
+		{"garbage", write("garbage", "\x7fELF\x00\x01garbage that is no program", 0o755), "it does not run: exec format error"},
+		{"not executable", write("plain", "#!/bin/sh\nexit 0\n", 0o644), "the file is not executable"},
+		{"exits 1", write("exit1", "#!/bin/sh\necho broken >&2\nexit 1\n", 0o755), `exited with code 1 when checked (tend daemon --check) and said "broken"`},
+		{"not tend", write("other", "#!/bin/sh\necho hello\n", 0o755), `it is not a tend binary that can take over a running daemon (tend daemon --check printed "hello")`},
+		{"missing", filepath.Join(dir, "nothing"), "no such file or directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.fail(tt.want, "update", "--binary", tt.path)
+			if !strings.Contains(r.stderr, tt.path) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("want one line naming %s, got:\n%s", tt.path, r.stderr)
+			}
+			if out := h.ok("ping"); !strings.Contains(out, fmt.Sprintf("pid %d, version %s", daemon, api.Version)) {
+				t.Errorf("after a refused update: %s", out)
+			}
+			if q := h.proc("s"); q.PID != p.PID || q.Env.Status != api.StatusOnline {
+				t.Errorf("app is %s pid %d after a refused update, was pid %d", q.Env.Status, q.PID, p.PID)
+			}
+		})
+	}
+	// It still updates (to itself) afterwards: nothing was left half done.
+	h.ok("update")
+	if q := h.proc("s"); q.PID != p.PID {
+		t.Errorf("app pid %d after update, was %d", q.PID, p.PID)
+	}
+}
+
+// TestUpdateConcurrent: updates at once, from two binaries, make one
+// daemon and no duplicate app: each either succeeds or is refused with
+// "an update ... is in progress".
+func TestUpdateConcurrent(t *testing.T) {
+	h := newHarness(t)
+	other := buildTend(t, "0.0.2-b")
+	h.ok("start", app("sleeper.sh"), "--name", "s", "-i", "2")
+	ps := h.waitStatus("s", api.StatusOnline, 10*time.Second)
+	daemon := h.daemonPid()
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		results := make([]result, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				args := []string{"update"}
+				if i%2 == 1 {
+					args = append(args, "--binary", other)
+				}
+				results[i] = h.run(args...)
+			}()
+		}
+		wg.Wait()
+		okCount := 0
+		for i, r := range results {
+			switch {
+			case r.code == 0 && strings.Contains(r.stdout, "kept running"):
+				okCount++
+			case r.code != 0 && strings.Contains(r.stderr, "an update of this daemon is in progress"):
+			default:
+				t.Errorf("round %d, update %d: %s", round, i, r)
+			}
+		}
+		if okCount == 0 {
+			t.Errorf("round %d: no update succeeded", round)
+		}
+		if pid := h.daemonPid(); pid != daemon {
+			t.Errorf("round %d: daemon pid %d, was %d", round, pid, daemon)
+		}
+		got := h.jlist()
+		if len(got) != 2 {
+			t.Fatalf("round %d: %d processes, want 2", round, len(got))
+		}
+		for i, p := range got {
+			if p.PID != ps[i].PID || p.Env.Status != api.StatusOnline {
+				t.Errorf("round %d: instance %d is %s pid %d, was pid %d", round, p.PMID, p.Env.Status, p.PID, ps[i].PID)
+			}
+		}
+		if n := len(processesWithEnv("TEND_HOME=" + h.home)); n != 3 {
+			t.Errorf("round %d: %d processes with this home, want the daemon and 2 apps", round, n)
+		}
+	}
+}
