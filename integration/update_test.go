@@ -51,9 +51,14 @@ func buildTend(t *testing.T, version string) string {
 // runBin runs bin (another tend) against h's home.
 func (h *harness) runBin(bin string, args ...string) string {
 	h.t.Helper()
+	return h.runBinEnv(bin, nil, args...)
+}
+
+func (h *harness) runBinEnv(bin string, env []string, args ...string) string {
+	h.t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = h.dir
-	cmd.Env = h.env
+	cmd.Env = append(append([]string{}, h.env...), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		h.t.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out)
@@ -81,12 +86,13 @@ func checkCounted(t *testing.T, log, prefix, rest string, step int) int {
 
 // TestUpdateInPlace: a daemon of version A, with a fork app writing lines
 // fast, a 2-instance cluster app under keep-alive and
-// new-connection load and a stopped app, is updated to this tend: the
+// new-connection load, a 2-instance Node cluster app under keep-alive
+// load and a stopped app, is updated to this tend: the
 // same daemon pid, the same app pids, counters and uptimes, the stopped
 // app still stopped, the new version answering, not one request failed,
 // and every line in the log files once, in order, whole. Then a reload of
-// the cluster app on the adopted sockets, still under load, and a second
-// update back to A.
+// the cluster apps on the adopted sockets (and, for Node, the adopted IPC
+// channels), still under load, and a second update back to A.
 func TestUpdateInPlace(t *testing.T) {
 	h := newHarness(t)
 	old := buildTend(t, "0.0.1-a")
@@ -100,9 +106,16 @@ func TestUpdateInPlace(t *testing.T) {
 	h.runBin(old, "start", app("web.py"), "--name", "web", "-i", "2", "--listen", "tcp://"+addr)
 	h.runBin(old, "start", app("sleeper.sh"), "--name", "idle")
 	h.runBin(old, "stop", "idle")
+	// A Node cluster app: its sockets come through the IPC channel, which
+	// is handed over too.
+	nodePort := freePort(t)
+	nodeAddr := "127.0.0.1:" + strconv.Itoa(nodePort)
+	h.runBinEnv(old, []string{"PORT=" + strconv.Itoa(nodePort)}, "start", app("web.js"), "--name", "nweb", "-i", "2")
 	h.waitStatus("web", api.StatusOnline, 20*time.Second)
+	h.waitStatus("nweb", api.StatusOnline, 20*time.Second)
 	h.waitStatus("cnt", api.StatusOnline, 10*time.Second)
 	waitHTTP(t, addr)
+	waitHTTP(t, nodeAddr)
 	if out := h.runBin(old, "ping"); !strings.Contains(out, "version 0.0.1-a") {
 		t.Fatalf("the daemon is not version A: %s", out)
 	}
@@ -110,17 +123,19 @@ func TestUpdateInPlace(t *testing.T) {
 	h.waitLog("cnt", "n 0050000 ok", 20*time.Second)
 	before := h.jlist()
 
-	ka := startLoad(addr, 3, true)
+	ka := startLoad(addr, 2, true)
 	nc := startLoad(addr, 2, false)
+	nka := startLoad(nodeAddr, 1, true)
 	time.Sleep(200 * time.Millisecond)
 	out := h.ok("update")
-	if want := fmt.Sprintf("daemon updated 0.0.1-a → %s (pid %d), 4 apps kept running", api.Version, daemon); !strings.Contains(out, want) {
+	if want := fmt.Sprintf("daemon updated 0.0.1-a → %s (pid %d), 6 apps kept running", api.Version, daemon); !strings.Contains(out, want) {
 		t.Errorf("update said %q, want %q", out, want)
 	}
+	// At once: the new daemon answers only once its table is whole.
+	after := h.jlist()
 	if out := h.ok("ping"); !strings.Contains(out, "version "+api.Version) || !strings.Contains(out, "pid "+strconv.Itoa(daemon)) {
 		t.Errorf("after update: %s; want pid %d, version %s", out, daemon, api.Version)
 	}
-	after := h.jlist()
 	if len(after) != len(before) {
 		t.Fatalf("%d processes after update, %d before", len(after), len(before))
 	}
@@ -140,12 +155,12 @@ func TestUpdateInPlace(t *testing.T) {
 
 	// The sockets are the new daemon's now: a rolling reload keeps them.
 	time.Sleep(200 * time.Millisecond)
-	h.ok("reload", "web")
+	h.ok("reload", "web", "nweb")
 	time.Sleep(200 * time.Millisecond)
 	for _, l := range []struct {
 		what string
 		l    *load
-	}{{"keep-alive", ka}, {"new connection per request", nc}} {
+	}{{"keep-alive", ka}, {"new connection per request", nc}, {"keep-alive to the Node app", nka}} {
 		r := l.l.stop()
 		t.Logf("%s: %s", l.what, r)
 		if r.failed > 0 || r.ok == 0 {

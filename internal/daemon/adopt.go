@@ -72,12 +72,22 @@ func inherited(fd int, nonblock bool, name string) *os.File {
 
 // adopt takes over what h hands over; path is the handover's file.
 func (d *Daemon) adopt(h *handover, path string) error {
-	if err := d.adoptListener(h.APIFD); err != nil {
-		d.log.Error("cannot take over the API socket; binding it again", "err", err)
-		if err := d.listen(); err != nil {
-			return err
+	// Clients wait in the API socket's backlog until the table is whole.
+	ln, lerr := d.adoptListener(h.APIFD)
+	defer func() {
+		if lerr != nil {
+			d.log.Error("cannot take over the API socket; binding it again", "err", lerr)
+			if err := d.listen(); err != nil {
+				d.log.Error("listen", "err", err)
+			}
+			return
 		}
-	}
+		go func() {
+			if err := d.srv.Serve(gatedListener{ln, d}); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				d.log.Error("serve", "err", err)
+			}
+		}()
+	}()
 	socks := make([]sockets.PooledSocket, 0, len(h.Sockets))
 	for _, s := range h.Sockets {
 		s.File = inherited(s.FD, false, s.Addr.String())
@@ -153,21 +163,21 @@ func (d *Daemon) adopt(h *handover, path string) error {
 	return nil
 }
 
-// adoptListener serves the API on the listener handed over.
-func (d *Daemon) adoptListener(fd int) error {
+// adoptListener takes the API listener handed over; the caller serves it.
+func (d *Daemon) adoptListener(fd int) (*net.UnixListener, error) {
 	f := inherited(fd, true, "tend.sock")
 	if f == nil {
-		return fmt.Errorf("no API listener was handed over")
+		return nil, fmt.Errorf("no API listener was handed over")
 	}
 	ln, err := net.FileListener(f)
 	f.Close()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ul, ok := ln.(*net.UnixListener)
 	if !ok {
 		ln.Close()
-		return fmt.Errorf("the API listener handed over is a %T", ln)
+		return nil, fmt.Errorf("the API listener handed over is a %T", ln)
 	}
 	ul.SetUnlinkOnClose(false)
 	var st unix.Stat_t
@@ -175,10 +185,5 @@ func (d *Daemon) adoptListener(fd int) error {
 	d.lnMu.Lock()
 	d.ln, d.lnIno = ul, st.Ino
 	d.lnMu.Unlock()
-	go func() {
-		if err := d.srv.Serve(gatedListener{ul, d}); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			d.log.Error("serve", "err", err)
-		}
-	}()
-	return nil
+	return ul, nil
 }

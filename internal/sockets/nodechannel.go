@@ -555,9 +555,14 @@ func (c *NodeChannel) File() (*os.File, error) { return connFile(c.conn) }
 // the socket for the daemon that takes the channel over.
 func (c *NodeChannel) Pause() { _ = c.conn.SetReadDeadline(time.Unix(1, 0)) }
 
+// Drains reports whether the child's preload said it answers drain
+// requests (Drain), to hand that over with the channel.
+func (c *NodeChannel) Drains() bool { return c.canDrain.Load() }
+
 // AdoptNodeChannel makes a channel of f, the daemon's end of a channel
-// handed over by File, as NewNodeChannel makes one. It takes f.
-func AdoptNodeChannel(f *os.File, onListen ListenFunc) (*NodeChannel, error) {
+// handed over by File, as NewNodeChannel makes one; drains is what Drains
+// said. It takes f.
+func AdoptNodeChannel(f *os.File, onListen ListenFunc, drains bool) (*NodeChannel, error) {
 	fc, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
@@ -578,6 +583,7 @@ func AdoptNodeChannel(f *os.File, onListen ListenFunc) (*NodeChannel, error) {
 		cancel:   cancel,
 		eof:      make(chan struct{}),
 	}
+	c.canDrain.Store(drains)
 	c.wg.Add(1)
 	go c.read()
 	return c, nil

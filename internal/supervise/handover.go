@@ -80,6 +80,7 @@ type RunHandover struct {
 	OutRest    []byte `json:"out_rest,omitempty"`
 	ErrRest    []byte `json:"err_rest,omitempty"`
 	Channel    int    `json:"channel"`
+	Drains     bool   `json:"drains,omitempty"` // the channel's preload drains (NodeChannel.Drains)
 	Notify     int    `json:"notify"`
 	NotifyPath string `json:"notify_path,omitempty"`
 	Cgroup     string `json:"cgroup,omitempty"`
@@ -167,7 +168,7 @@ func (p *Proc) handover() (*Handover, error) {
 		if err != nil {
 			return fail("IPC channel", err)
 		}
-		rh.Channel = add(f)
+		rh.Channel, rh.Drains = add(f), r.ch.Drains()
 	}
 	if r.notifier != nil {
 		f, err := r.notifier.File()
@@ -273,7 +274,7 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		if app.ExecMode == api.ClusterMode && cfg.Set != nil {
 			onListen = cfg.Set.Listen
 		}
-		if r.ch, err = sockets.AdoptNodeChannel(f, onListen); err != nil {
+		if r.ch, err = sockets.AdoptNodeChannel(f, onListen, rh.Drains); err != nil {
 			p.o.Log.Error("cannot adopt the IPC channel after update", "app", app.Name, "id", p.o.PMID, "err", err)
 		}
 	}
