@@ -288,3 +288,55 @@ func TestUpdateConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateCrashLoop: an app that crashes at once, restarted 100 ms
+// later, is updated across five times: exits collected by the old daemon,
+// exits during the exec (zombies for the new one) and restarts waiting on
+// their delay are all handed over, so the restarts go on, restart_time
+// never goes back, and no restart is doubled (two starts less than the
+// delay apart) or lost (the loop stops).
+func TestUpdateCrashLoop(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	stamps := filepath.Join(h.dir, "stamps")
+	if r := h.runEnv([]string{"STAMPS=" + stamps}, "start", app("crasher.sh"), "--name", "crash", "--restart-delay", "100", "--max-restarts", "100000"); r.code != 0 {
+		t.Fatal(r)
+	}
+	starts := func() []int64 {
+		b, _ := os.ReadFile(stamps)
+		var out []int64
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if ms, err := strconv.ParseInt(strings.TrimPrefix(l, "start "), 10, 64); err == nil {
+				out = append(out, ms)
+			}
+		}
+		return out
+	}
+	h.waitFor("a few crashes", 15*time.Second, func() bool { return len(starts()) >= 10 })
+	last := 0
+	for i := 0; i < 5; i++ {
+		h.ok("update")
+		p := h.proc("crash")
+		if p.Env.RestartTime < last {
+			t.Errorf("update %d: restart_time went from %d down to %d", i+1, last, p.Env.RestartTime)
+		}
+		if p.Env.Status == api.StatusErrored || p.Env.Status == api.StatusStopped {
+			t.Errorf("update %d: the app is %s (%s)", i+1, p.Env.Status, p.Env.Reason)
+		}
+		last = p.Env.RestartTime
+		time.Sleep(time.Duration(50*i) * time.Millisecond) // updates at different points of the loop
+	}
+	n := len(starts())
+	h.waitFor("the crash loop to go on after the updates", 10*time.Second, func() bool { return len(starts()) >= n+5 })
+	if p := h.proc("crash"); p.Env.RestartTime <= last {
+		t.Errorf("restart_time %d after the updates, %d before: the restarts are not counted on", p.Env.RestartTime, last)
+	}
+	h.ok("stop", "crash")
+	ss := starts()
+	for i := 1; i < len(ss); i++ {
+		if d := ss[i] - ss[i-1]; d < 90 {
+			t.Errorf("starts %d and %d are %d ms apart, under the restart delay: a restart doubled", i, i+1, d)
+		}
+	}
+	t.Logf("%d starts", len(ss))
+}
