@@ -203,6 +203,9 @@ func TestUpdateRefusesBrokenBinary(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), mode); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.Chmod(path, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
 		return path
 	}
 	for _, tt := range []struct {
@@ -210,6 +213,7 @@ func TestUpdateRefusesBrokenBinary(t *testing.T) {
 	}{
 		{"garbage", write("garbage", "\x7fELF\x00\x01garbage that is no program", 0o755), "it does not run: exec format error"},
 		{"not executable", write("plain", "#!/bin/sh\nexit 0\n", 0o644), "the file is not executable"},
+		{"writable by others", write("open", "#!/bin/sh\nexit 0\n", 0o777), "another user could change it"},
 		{"exits 1", write("exit1", "#!/bin/sh\necho broken >&2\nexit 1\n", 0o755), `exited with code 1 when checked (tend daemon --check) and said "broken"`},
 		{"not tend", write("other", "#!/bin/sh\necho hello\n", 0o755), `it is not a tend binary that can take over a running daemon (tend daemon --check printed "hello")`},
 		{"missing", filepath.Join(dir, "nothing"), "no such file or directory"},

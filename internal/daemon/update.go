@@ -166,6 +166,11 @@ func (d *Daemon) checkBinary(bin string) (string, error) {
 	case fi.Mode().Perm()&0o111 == 0:
 		return "", fmt.Errorf("cannot update to %s: the file is not executable (chmod +x it): %w", bin, api.ErrInvalid)
 	}
+	// The daemon will run it with its own rights: another user must not be
+	// able to change it between the check and the exec.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && (st.Uid != 0 && int(st.Uid) != os.Geteuid() || fi.Mode().Perm()&0o022 != 0) {
+		return "", fmt.Errorf("cannot update to %s: another user could change it (owner uid %d, mode %v); the daemon runs only a binary of root or its own user that no one else may write: %w", bin, st.Uid, fi.Mode().Perm(), api.ErrInvalid)
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return "", err
@@ -189,12 +194,13 @@ func (d *Daemon) checkBinary(bin string) (string, error) {
 		return "", fmt.Errorf("cannot update to %s: it does not run: %v: %w", bin, errors.Unwrap(err), api.ErrInvalid)
 	}
 	defer proc.Release()
-	_ = pr.SetReadDeadline(time.Now().Add(checkTimeout))
+	deadline := time.Now().Add(checkTimeout)
+	_ = pr.SetReadDeadline(deadline)
 	out, _ := io.ReadAll(io.LimitReader(pr, 4096))
 	var ws unix.WaitStatus
 	select {
 	case ws = <-exited:
-	case <-time.After(checkTimeout):
+	case <-time.After(time.Until(deadline) + 100*time.Millisecond):
 		_ = unix.Kill(-proc.Pid, unix.SIGKILL)
 		<-exited
 		return "", fmt.Errorf("cannot update to %s: `%s daemon --check` did not end within %v: %w", bin, filepath.Base(bin), checkTimeout, api.ErrInvalid)
