@@ -344,3 +344,29 @@ func TestUpdateCrashLoop(t *testing.T) {
 	}
 	t.Logf("%d starts", len(ss))
 }
+
+// TestUpdateKeepsWatchAndCron: the new daemon watches and schedules what
+// the old one did: a file change restarts the watched app once, and the
+// cron app goes on restarting every second.
+func TestUpdateKeepsWatchAndCron(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	watched := filepath.Join(h.dir, "watched")
+	if err := os.MkdirAll(watched, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.ok("start", app("sleeper.sh"), "--name", "w", "--watch", watched)
+	h.ok("start", app("sleeper.sh"), "--name", "c", "--cron-restart", "* * * * * *")
+	w := h.waitStatus("w", api.StatusOnline, 10*time.Second)[0]
+	h.waitFor("a cron restart", 10*time.Second, func() bool { return h.proc("c").Env.RestartTime >= 1 })
+	h.ok("update")
+	if p := h.proc("w"); !p.Env.Watching || p.Env.RestartTime != 0 || p.PID != w.PID {
+		t.Fatalf("after update w is pid %d (was %d), watching=%v, with %d restarts", p.PID, w.PID, p.Env.Watching, p.Env.RestartTime)
+	}
+	cron := h.proc("c").Env.RestartTime
+	if err := os.WriteFile(filepath.Join(watched, "changed.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the watched app to restart", 10*time.Second, func() bool { return h.proc("w").Env.RestartTime == 1 })
+	h.waitFor("cron restarts after the update", 10*time.Second, func() bool { return h.proc("c").Env.RestartTime >= cron+2 })
+}
