@@ -22,6 +22,12 @@ type UpdateResponse struct {
 	To   string `json:"to"`   // the binary's version, as it said when checked
 	PID  int    `json:"pid"`  // the daemon's pid, the same after the exec
 	Apps int    `json:"apps"` // processes handed over
+	// StartedAt is the running daemon's (PingResponse.StartedAt): the
+	// daemon exec'd answers ping with another.
+	StartedAt int64 `json:"started_at"`
+	// Now is the version the daemon answered with once exec'd (filled by
+	// the client): To, unless another update followed at once.
+	Now string `json:"now,omitempty"`
 	// Notes say what does not survive the exec (the dashboard, say).
 	Notes []string `json:"notes,omitempty"`
 }

@@ -562,8 +562,9 @@ func (c *Client) Health(ctx context.Context) (api.HealthResponse, error) {
 }
 
 // Update re-executes the daemon on binary in its own pid (tend update):
-// the apps keep running. It returns once the daemon answers as the new
-// version, or fails if it does not within a minute (see tend.log). A
+// the apps keep running. It returns once the daemon answers from its new
+// program (UpdateResponse.Now: its version then), or fails if it does not
+// within a minute (see tend.log). A
 // daemon that predates updating in place answers with ErrNoRoute; without
 // a daemon the error is ErrNoDaemon.
 func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse, error) {
@@ -591,7 +592,17 @@ func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse,
 		if err == nil {
 			err = json.NewDecoder(r.Body).Decode(&ping)
 			r.Body.Close()
-			if err == nil && ping.Version == out.To && ping.PID == out.PID {
+			switch {
+			case err != nil:
+			case ping.PID != out.PID:
+				return out, fmt.Errorf("another daemon (pid %d, tend %s) answers where pid %d was: the update failed; see %s: %w", ping.PID, ping.Version, out.PID, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+			case ping.StartedAt == out.StartedAt:
+				// The same program: its exec failed and it serves on.
+				return out, fmt.Errorf("the daemon could not run %s and serves on as tend %s; see %s: %w", binary, ping.Version, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+			default:
+				// Exec'd: as To, or as whatever an update right after ours
+				// made it.
+				out.Now = ping.Version
 				return out, nil
 			}
 		}

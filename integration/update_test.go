@@ -370,3 +370,54 @@ func TestUpdateKeepsWatchAndCron(t *testing.T) {
 	h.waitFor("the watched app to restart", 10*time.Second, func() bool { return h.proc("w").Env.RestartTime == 1 })
 	h.waitFor("cron restarts after the update", 10*time.Second, func() bool { return h.proc("c").Env.RestartTime >= cron+2 })
 }
+
+// TestUpdateExecFails: when the new binary cannot be exec'd (failpoint
+// update-exec), the daemon execs the running one with the same handover,
+// and the apps are kept; when that fails too (update-exec-self), it takes
+// back what it handed over and serves on as it was, its pumps reading on
+// without losing a line, and the CLI says so.
+func TestUpdateExecFails(t *testing.T) {
+	t.Parallel()
+	start := func(failpoints string) (*harness, api.Process) {
+		h := newHarness(t)
+		h.env = append(h.env, "TEND_FAILPOINTS="+failpoints) // the daemon gets them
+		counter := filepath.Join(h.dir, "counter.py")
+		if err := os.WriteFile(counter, []byte(counterApp), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h.ok("start", counter, "--name", "cnt")
+		p := h.waitStatus("cnt", api.StatusOnline, 10*time.Second)[0]
+		h.waitLog("cnt", "n 0010000 ok", 20*time.Second)
+		return h, p
+	}
+	check := func(h *harness, p api.Process) {
+		t.Helper()
+		if q := h.proc("cnt"); q.PID != p.PID || q.Env.Status != api.StatusOnline || q.Env.RestartTime != 0 {
+			t.Errorf("after the update cnt is %s pid %d with %d restarts, was pid %d", q.Env.Status, q.PID, q.Env.RestartTime, p.PID)
+		}
+		mark := len(h.readLog("cnt", "out"))
+		h.waitFor("lines after the update", 10*time.Second, func() bool { return len(h.readLog("cnt", "out")) > mark+10000 })
+		h.ok("stop", "cnt")
+		checkCounted(t, h.readLog("cnt", "out"), "n", " ok", 1)
+	}
+
+	h, p := start("update-exec")
+	daemon := h.daemonPid()
+	if out := h.ok("update"); !strings.Contains(out, "1 app kept running") {
+		t.Errorf("update said %q", out)
+	}
+	if h.daemonPid() != daemon {
+		t.Errorf("daemon pid %d, was %d", h.daemonPid(), daemon)
+	}
+	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); !strings.Contains(string(log), "trying the running one") || !strings.Contains(string(log), `msg="daemon updated"`) {
+		t.Errorf("tend.log does not tell of the fallback:\n%s", tail(string(log), 10))
+	}
+	check(h, p)
+
+	h, p = start("update-exec,update-exec-self")
+	h.fail("could not run", "update")
+	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); !strings.Contains(string(log), "update failed: exec; the daemon serves on") {
+		t.Errorf("tend.log does not say the update failed:\n%s", tail(string(log), 10))
+	}
+	check(h, p)
+}

@@ -82,6 +82,9 @@ func updateRun(opts *UpdateOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.Out, "[tend] daemon updated %s → %s (pid %d), %d %s kept running\n", resp.From, resp.To, resp.PID, resp.Apps, map[bool]string{true: "app", false: "apps"}[resp.Apps == 1])
+	if resp.Now != "" && resp.Now != resp.To {
+		fmt.Fprintf(opts.IO.Out, "[tend] note: another update followed at once; the daemon runs %s\n", resp.Now)
+	}
 	for _, n := range resp.Notes {
 		fmt.Fprintf(opts.IO.Out, "[tend] note: %s\n", n)
 	}

@@ -129,7 +129,7 @@ func (d *Daemon) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 		d.log.Error("update abandoned; the daemon serves on", "err", err)
 		return err
 	}
-	resp := api.UpdateResponse{From: api.Version, To: to, PID: os.Getpid(), Apps: len(plan.h.Procs)}
+	resp := api.UpdateResponse{From: api.Version, To: to, PID: os.Getpid(), Apps: len(plan.h.Procs), StartedAt: d.startedAt.UnixMilli()}
 	d.web.mu.Lock()
 	if d.web.srv != nil {
 		resp.Notes = append(resp.Notes, "the dashboard (tend web) stopped; run tend web again")
@@ -427,14 +427,28 @@ func (pl *updatePlan) exec(bin string) error {
 	argv := append([]string{bin, api.DaemonArg}, daemonArgs(os.Args)...)
 	argv = append(argv, handoverArg, pl.path)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, api.EnvReadyFD+"=") })
-	err := syscall.Exec(bin, argv, env)
-	pl.d.log.Error("exec the new binary failed; trying the running one", "binary", bin, "err", err)
-	if err2 := syscall.Exec("/proc/self/exe", argv, env); err2 != nil {
-		err = errors.Join(err, err2)
+	err := failpoint("update-exec")
+	if err == nil {
+		err = syscall.Exec(bin, argv, env)
 	}
+	pl.d.log.Error("exec the new binary failed; trying the running one", "binary", bin, "err", err)
+	err2 := failpoint("update-exec-self")
+	if err2 == nil {
+		err2 = syscall.Exec("/proc/self/exe", argv, env)
+	}
+	err = errors.Join(err, err2)
 	pl.cloexec()
 	pl.resume()
 	return err
+}
+
+// failpoint fails the step name when TEND_FAILPOINTS lists it: tests make
+// the exec fail this way (docs/update.md).
+func failpoint(name string) error {
+	if slices.Contains(strings.Split(os.Getenv("TEND_FAILPOINTS"), ","), name) {
+		return fmt.Errorf("failpoint %s", name)
+	}
+	return nil
 }
 
 // cloexec sets FD_CLOEXEC again on the descriptors exec was to keep.

@@ -103,6 +103,10 @@ type NodeChannel struct {
 
 	sendMu  sync.Mutex // orders messages; held while a handle waits for its ack
 	writeMu sync.Mutex // one write at a time; acks need only this one
+
+	// pause, while not nil, holds the reader (Pause) until it is closed.
+	pauseMu sync.Mutex
+	pause   chan struct{}
 }
 
 // NewNodeChannel makes a channel for one child. Put childEnd in the
@@ -288,6 +292,19 @@ func (c *NodeChannel) read() {
 	skipping := false // inside an over-long line
 	for {
 		n, oobn, _, _, err := c.conn.ReadMsgUnix(buf, oob)
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.pauseMu.Lock()
+			pause := c.pause
+			c.pauseMu.Unlock()
+			if pause != nil {
+				select {
+				case <-pause:
+					continue
+				case <-c.ctx.Done():
+					return
+				}
+			}
+		}
 		n, oobn = max(n, 0), max(oobn, 0) // -1 on some errors
 		if oobn > 0 {
 			// The child sent a handle (process.send(msg, socket)): the
@@ -552,8 +569,26 @@ func (c *NodeChannel) Drain(ctx context.Context) error {
 func (c *NodeChannel) File() (*os.File, error) { return connFile(c.conn) }
 
 // Pause stops reading the channel, leaving what the child sends next in
-// the socket for the daemon that takes the channel over.
-func (c *NodeChannel) Pause() { _ = c.conn.SetReadDeadline(time.Unix(1, 0)) }
+// the socket for the daemon that takes the channel over; Resume reads on.
+func (c *NodeChannel) Pause() {
+	c.pauseMu.Lock()
+	if c.pause == nil {
+		c.pause = make(chan struct{})
+	}
+	c.pauseMu.Unlock()
+	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// Resume undoes Pause.
+func (c *NodeChannel) Resume() {
+	_ = c.conn.SetReadDeadline(time.Time{})
+	c.pauseMu.Lock()
+	if c.pause != nil {
+		close(c.pause)
+		c.pause = nil
+	}
+	c.pauseMu.Unlock()
+}
 
 // Drains reports whether the child's preload said it answers drain
 // requests (Drain), to hand that over with the channel.

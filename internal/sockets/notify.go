@@ -175,12 +175,13 @@ func (n *Notifier) read() {
 // tend update execs (AdoptNotifier); Pause the Notifier first.
 func (n *Notifier) File() (*os.File, error) { return connFile(n.conn) }
 
-// Pause stops reading, leaving the next datagrams in the socket for the
-// daemon that takes it over.
-func (n *Notifier) Pause() {
-	n.cancel()
-	_ = n.conn.SetReadDeadline(time.Unix(1, 0))
-}
+// Pause stops reading (the reader retries every 10 ms and fails), leaving
+// the next datagrams in the socket for the daemon that takes it over;
+// Resume reads on.
+func (n *Notifier) Pause() { _ = n.conn.SetReadDeadline(time.Unix(1, 0)) }
+
+// Resume undoes Pause.
+func (n *Notifier) Resume() { _ = n.conn.SetReadDeadline(time.Time{}) }
 
 // AdoptNotifier makes a Notifier of f, a socket at path handed over by
 // File, and starts reading it. It takes f.

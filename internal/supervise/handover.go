@@ -325,7 +325,7 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 
 // Commit stops reading the run's IPC channel and notify socket, right
 // before the exec: what the app sends next waits there for the new daemon.
-// There is no way back after Commit but the exec.
+// Resume undoes it.
 func (h *Handover) Commit() {
 	if r := h.run; r != nil {
 		if r.ch != nil {
@@ -337,14 +337,22 @@ func (h *Handover) Commit() {
 	}
 }
 
-// Resume undoes Freeze and Handover (h may be nil: frozen only) when the
-// update is abandoned before Commit: the descriptors handed over are
+// Resume undoes Freeze, Handover and Commit (h may be nil: frozen only)
+// when the update is abandoned or its exec failed: the descriptors handed over are
 // closed, the pumps start again with the lines they had in progress, on
 // new sinks, and the operations waiting run.
 func (p *Proc) Resume(h *Handover) {
 	if h != nil && h.Run != nil {
 		closeAll(h.Run.Files)
 		h.Run.Files = nil
+		if r := h.run; r != nil {
+			if r.ch != nil {
+				r.ch.Resume()
+			}
+			if r.notifier != nil {
+				r.notifier.Resume()
+			}
+		}
 		<-h.pumped
 	}
 	p.post(func() {
