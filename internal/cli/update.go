@@ -34,7 +34,10 @@ func NewCmdUpdate(f *Factory, runF func(*UpdateOptions) error) *cobra.Command {
 	if runF == nil {
 		runF = updateRun
 	}
-	opts := &UpdateOptions{IO: f.IOStreams, Client: f.Client}
+	// Its own client: the version skew update is about needs no warning.
+	opts := &UpdateOptions{IO: f.IOStreams, Client: func() *client.Client {
+		return client.New(client.Options{Home: f.Home, AutoStart: true})
+	}}
 	cmd := &cobra.Command{
 		Use:   "update",
 		Short: "Run the daemon on this binary, in place: the apps keep running",
