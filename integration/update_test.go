@@ -291,6 +291,11 @@ func TestUpdateConcurrent(t *testing.T) {
 			t.Errorf("round %d: %d processes with this home, want the daemon and 2 apps", round, n)
 		}
 	}
+	// Ids go on from where they were: a new app takes the next one.
+	h.ok("start", app("sleeper.sh"), "--name", "later")
+	if p := h.proc("later"); p.PMID != 2 {
+		t.Errorf("an app started after the updates has id %d, want 2", p.PMID)
+	}
 }
 
 // TestUpdateCrashLoop: an app that crashes at once, restarted 100 ms
