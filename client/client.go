@@ -581,3 +581,61 @@ func (c *Client) Profile(ctx context.Context, q api.ProfileQuery) ([]byte, error
 	}
 	return b, nil
 }
+
+// Update re-executes the daemon on binary in its own pid (tend update):
+// the apps keep running. It returns once the daemon answers from its new
+// program (UpdateResponse.Now: its version then), or fails if it does not
+// within a minute (see tend.log). A
+// daemon that predates updating in place answers with ErrNoRoute; without
+// a daemon the error is ErrNoDaemon.
+func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse, error) {
+	var out api.UpdateResponse
+	m, p := split(api.RouteUpdate)
+	resp, err := c.doStart(ctx, m, p, nil, api.UpdateRequest{Binary: binary}, false)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusNotFound && strings.HasPrefix(e.Message, "no route ") {
+			return out, fmt.Errorf("%w: %s", ErrNoRoute, e.Message)
+		}
+		return out, err
+	}
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if err != nil {
+		return out, fmt.Errorf("read the daemon's answer to update: %v: %w", err, api.ErrInternal)
+	}
+	// The daemon execs now; clients wait in its socket's backlog meanwhile.
+	deadline := time.Now().Add(time.Minute)
+	mp, pp := split(api.RoutePing)
+	for {
+		var ping api.PingResponse
+		r, err := c.doStart(ctx, mp, pp, nil, nil, false)
+		if err == nil {
+			err = json.NewDecoder(r.Body).Decode(&ping)
+			r.Body.Close()
+			switch {
+			case err != nil:
+			case ping.PID != out.PID:
+				return out, fmt.Errorf("another daemon (pid %d, tend %s) answers where pid %d was: the update failed; see %s: %w", ping.PID, ping.Version, out.PID, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+			case ping.StartedAt == out.StartedAt:
+				// The same program: its exec failed and it serves on.
+				return out, fmt.Errorf("the daemon could not run %s and serves on as tend %s; see %s: %w", binary, ping.Version, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+			default:
+				// Exec'd: as To, or as whatever an update right after ours
+				// made it.
+				out.Now = ping.Version
+				return out, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("it answers as version %s (pid %d)", ping.Version, ping.PID)
+			}
+			return out, fmt.Errorf("the daemon did not come back as tend %s (pid %d): %v; see %s: %w", out.To, out.PID, err, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ErrNoRoute is a daemon too old for a request.
+var ErrNoRoute = errors.New("the daemon does not know this request")

@@ -108,6 +108,8 @@ i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.2; done
 	if out := h.ok("ls"); !strings.Contains(out, "talker") {
 		t.Errorf("tend ls beside the runtime:\n%s", out)
 	}
+	// The runtime's daemon is the container's main process: no update.
+	h.fail("tend update does not apply under tend runtime", "update")
 	if n := zombiesOf(r.cmd.Process.Pid); n > 0 {
 		t.Errorf("%d zombies under the runtime", n)
 	}

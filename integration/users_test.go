@@ -300,6 +300,8 @@ func TestSharedDaemonScopesUsers(t *testing.T) {
 	// The dashboard would show every app to whoever holds its token.
 	h.failAs(a, "only root", "web")
 	h.failAs(a, "only root", "profile", "heap", "-o", "-")
+	// Nor may a user replace the daemon (tend update).
+	h.failAs(a, "only root", "update")
 	if out := h.okAs(a, "ls"); !strings.Contains(out, "a-app") || strings.Contains(out, "b-app") || strings.Contains(out, "root-app") {
 		t.Errorf("a's ls shows others' apps, or not a's:\n%s", out)
 	}

@@ -493,3 +493,7 @@ func (g *Group) Remove() {
 		_ = unix.Rmdir(g.unified)
 	}
 }
+
+// Name is the group's name, to take it over with Manager.Group (after
+// tend update).
+func (g *Group) Name() string { return g.name }

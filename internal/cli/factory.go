@@ -60,7 +60,7 @@ func NewFactory(ctx context.Context, streams *IOStreams, home string) *Factory {
 				Home:      f.Home,
 				AutoStart: true,
 				OnVersionMismatch: func(cli, d string) {
-					fmt.Fprintf(f.IOStreams.ErrOut, "[tend] warning: the daemon runs version %s and this CLI is %s; run \"tend update\" to restart the daemon on this binary\n", d, cli)
+					fmt.Fprintf(f.IOStreams.ErrOut, "[tend] warning: the daemon runs version %s and this CLI is %s; run \"tend update\" to run the daemon on this binary (the apps keep running)\n", d, cli)
 				},
 			})
 		}

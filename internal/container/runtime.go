@@ -105,7 +105,7 @@ func Main(home string, args []string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	daemonDone := make(chan error, 1)
-	go func() { daemonDone <- daemon.Run(home, daemon.Options{}) }()
+	go func() { daemonDone <- daemon.Run(home, daemon.Options{Runtime: true}) }()
 
 	c := client.New(client.Options{Home: home})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -96,6 +96,13 @@ type Daemon struct {
 	// dumpMu makes save, resurrect and cleardump take turns: dump.pm2 and
 	// its .bak change together.
 	dumpMu sync.Mutex
+
+	// pidFile is tend.pid, locked for the daemon's life (and across the
+	// exec of tend update); upd is the state of that update; runtime is
+	// set under tend runtime, which refuses it.
+	pidFile *os.File
+	upd     updater
+	runtime bool
 }
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,
@@ -112,8 +119,16 @@ func Run(home string, opts Options) error {
 	if err := secureHome(home, acc.socketGID); err != nil {
 		return err
 	}
-	pidFile, err := lockPidFile(api.Home(home).Pid())
-	if err != nil {
+	var ho *handover
+	var pidFile *os.File
+	if opts.Handover != "" {
+		// Exec'd by tend update: the old daemon's apps, sockets and locked
+		// pid file are this process's descriptors already.
+		if ho, pidFile, err = readHandover(opts.Handover); err != nil {
+			fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
+			return err
+		}
+	} else if pidFile, err = lockPidFile(api.Home(home).Pid()); err != nil {
 		return err
 	}
 	defer pidFile.Close()
@@ -125,7 +140,7 @@ func Run(home string, opts Options) error {
 	log := slog.New(slog.NewTextHandler(dlog, nil))
 	slog.SetDefault(log)
 
-	reaper, err := supervise.NewReaper()
+	reaper, err := supervise.NewReaper(ho.pids()...)
 	if err != nil {
 		return fmt.Errorf("become a child subreaper: %w", err)
 	}
@@ -133,6 +148,7 @@ func Run(home string, opts Options) error {
 
 	d := newDaemon(home, log, reaper)
 	d.access = acc
+	d.pidFile, d.runtime = pidFile, opts.Runtime
 	d.cgroups = cgroup.Open(cgroupName(home))
 	defer d.cgroups.Close()
 	d.hub, d.logTable, d.daemonLog = hub, table, dlog
@@ -142,11 +158,16 @@ func Run(home string, opts Options) error {
 		return err
 	}
 	defer d.pool.Close()
-	if err := d.listen(); err != nil {
+	if ho != nil {
+		if err := d.adopt(ho, opts.Handover); err != nil {
+			return err
+		}
+	} else if err := d.listen(); err != nil {
 		return err
+	} else {
+		log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
 	}
-	log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
-	if opts.Resurrect {
+	if opts.Resurrect && ho == nil {
 		// Before ready: a boot unit (Type=notify) is started once the saved
 		// apps are, and a CLI that starts this daemon sees them.
 		if resp, err := d.resurrect(everyone); err != nil && !errors.Is(err, api.ErrNotFound) {
@@ -280,6 +301,9 @@ func reportReady(msg string) {
 // Main runs the daemon in home (tend daemon ARGS...) and returns its exit
 // status. A CLI waiting for it to listen hears why it could not start.
 func Main(home string, args []string) int {
+	if len(args) == 1 && args[0] == checkArg {
+		return printCheck(os.Stdout)
+	}
 	opts, err := ParseOptions(args, os.Getenv)
 	if err == nil {
 		err = Run(home, opts)
@@ -359,7 +383,7 @@ func (d *Daemon) listen() error {
 		old.Close()
 	}
 	go func() {
-		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := d.srv.Serve(gatedListener{ln, d}); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			d.log.Error("serve", "err", err)
 		}
 	}()

@@ -47,7 +47,12 @@ func (d *Daemon) Handler() http.Handler {
 		api.RouteClearDump:  d.handleClearDump,
 		api.RouteHealth:     d.handleHealth,
 		api.RouteProfile:    d.handleProfile,
+		api.RouteUpdate:     d.handleUpdate,
 	}
+	// Requests take turns with tend update (update.go), but for the
+	// streams, which may last for ever (an update ends them), and update
+	// itself.
+	ungated := map[string]bool{api.RouteLogs: true, api.RouteEvents: true, api.RouteUpdate: true}
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +69,10 @@ func (d *Daemon) Handler() http.Handler {
 					writeError(w, fmt.Errorf("daemon bug on %s: %v; please report it: %w", pattern, v, api.ErrInternal))
 				}
 			}()
+			if !ungated[pattern] {
+				d.upd.gate.RLock()
+				defer d.upd.gate.RUnlock()
+			}
 			if err := h(w, r); err != nil {
 				writeError(w, err)
 			}

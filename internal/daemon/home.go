@@ -30,6 +30,11 @@ type Options struct {
 	// Resurrect starts the saved apps (dump.pm2) before the daemon says it
 	// is ready: the boot unit's daemon (tend startup).
 	Resurrect bool
+	// Handover is the file tend update wrote for this daemon: it takes
+	// over the running one's apps (--handover FILE; see update.go).
+	Handover string
+	// Runtime is set by tend runtime, whose daemon refuses tend update.
+	Runtime bool
 }
 
 // Environment variables that configure a daemon started on demand.
@@ -57,6 +62,8 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 			dst = &o.SocketGroup
 		case "--admin-group":
 			dst = &o.AdminGroup
+		case handoverArg:
+			dst = &o.Handover
 		default:
 			return o, fmt.Errorf("unknown daemon flag %q; tend daemon takes --socket-group GROUP, --admin-group GROUP and --resurrect: %w", args[i], api.ErrInvalid)
 		}

@@ -238,7 +238,12 @@ func (d *Daemon) deleteProc(p *supervise.Proc) error {
 }
 
 func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set, turns *supervise.Turns) *supervise.Proc {
-	return supervise.New(supervise.Options{
+	return supervise.New(d.procOptions(app, pmid, index, set, turns))
+}
+
+// procOptions are the Options of process pmid of app.
+func (d *Daemon) procOptions(app spec.App, pmid, index int, set *sockets.Set, turns *supervise.Turns) supervise.Options {
+	return supervise.Options{
 		PMID:    pmid,
 		Index:   index,
 		Config:  d.config(app, pmid, set),
@@ -254,7 +259,7 @@ func (d *Daemon) newProc(app spec.App, pmid, index int, set *sockets.Set, turns 
 		Cgroups: d.cgroups,
 		Watches: d.watches,
 		Turns:   turns,
-	})
+	}
 }
 
 // config is what process pmid of app runs.

@@ -139,7 +139,7 @@ var pumpPaths = []struct {
 	{"runtime", func(r *os.File, s *Sink, st Stream) error {
 		p := pump{out: s, stream: st, max: MaxLine, marker: CutMarker + "\n"}
 		defer p.drop()
-		return pumpRaw(context.Background(), &p, r)
+		return pumpRaw(context.Background(), &p, r, func() bool { return false })
 	}},
 }
 

@@ -29,7 +29,7 @@ import (
 // pumpPolled runs p on a duplicate of r's descriptor registered with the
 // package poller, and closes r. errNoPoller means r cannot be polled here
 // (a regular file, say); r is then left open and unchanged.
-func pumpPolled(ctx context.Context, p *pump, r *os.File) error {
+func pumpPolled(ctx context.Context, p *pump, r *os.File, handedOff func() bool) error {
 	rc, err := r.SyscallConn()
 	if err != nil {
 		return errNoPoller
@@ -58,12 +58,18 @@ func pumpPolled(ctx context.Context, p *pump, r *os.File) error {
 		releasePoller(pl)
 	}()
 	for {
+		if handedOff() {
+			return ErrHandedOff // the line in progress stays in p
+		}
 		drained, busy, done, err := p.step(fd)
 		switch {
 		case drained:
 			err = pl.wait(ctx, w)
 		case busy:
 			err = p.sleep(ctx)
+		}
+		if err != nil && !done && handedOff() {
+			return ErrHandedOff
 		}
 		if done || err != nil {
 			p.flush(true)

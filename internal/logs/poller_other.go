@@ -8,4 +8,6 @@ import (
 )
 
 // pumpPolled is Linux-only; elsewhere pumps use the runtime poller.
-func pumpPolled(ctx context.Context, p *pump, r *os.File) error { return errNoPoller }
+func pumpPolled(ctx context.Context, p *pump, r *os.File, handedOff func() bool) error {
+	return errNoPoller
+}

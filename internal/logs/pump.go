@@ -44,16 +44,54 @@ func Pump(r *os.File, s *Sink, stream Stream) error {
 // write end outlives the app (a daemonized grandchild that kept stdout).
 // It writes the partial line in progress, closes r and returns ctx's error.
 func PumpContext(ctx context.Context, r *os.File, s *Sink, stream Stream) error {
+	_, err := PumpHandoff(ctx, nil, r, s, stream, nil)
+	return err
+}
+
+// PumpHandoff is PumpContext that can also hand the pipe over to another
+// reader (the daemon that tend update execs): once handoff is done it stops
+// between two reads, writes no line in progress and returns those bytes
+// (read from the pipe, not yet a whole line) as left, with ErrHandedOff.
+// Every whole line it read is written; what it did not read stays in the
+// pipe. The next reader passes left back as rest, so no line is lost, torn
+// or written twice. handoff may be nil.
+func PumpHandoff(ctx, handoff context.Context, r *os.File, s *Sink, stream Stream, rest []byte) (left []byte, err error) {
 	p := pump{out: s, stream: stream, max: MaxLine, marker: CutMarker + "\n"}
+	if len(rest) > 0 {
+		p.hold = append([]byte(nil), rest...)
+	}
 	defer p.drop()
-	err := pumpPolled(ctx, &p, r)
+	wait := ctx
+	if handoff != nil {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(handoff, cancel)
+		defer stop()
+	}
+	handedOff := func() bool { return handoff != nil && handoff.Err() != nil && ctx.Err() == nil }
+	err = pumpPolled(wait, &p, r, handedOff)
 	if err == errNoPoller {
-		err = pumpRaw(ctx, &p, r)
+		err = pumpRaw(wait, &p, r, handedOff)
+	}
+	if err == ErrHandedOff {
+		return p.partial(), err
 	}
 	if err != nil {
-		return fmt.Errorf("log pipe: read: %w", err)
+		return nil, fmt.Errorf("log pipe: read: %w", err)
 	}
-	return nil
+	return nil, nil
+}
+
+// ErrHandedOff is PumpHandoff's error when it stopped for a handoff.
+var ErrHandedOff = errors.New("log pipe handed over")
+
+// partial is a copy of the line in progress.
+func (p *pump) partial() []byte {
+	if p.buf != nil {
+		return append([]byte(nil), p.buf[:p.n]...)
+	}
+	return append([]byte(nil), p.hold...)
 }
 
 var errNoPoller = errors.New("no package poller for this descriptor")
@@ -100,7 +138,7 @@ func (p *pump) step(fd int) (drained, busy, done bool, err error) {
 // pumpRaw runs p on r through its RawConn and the runtime's poller: the
 // portable path, and the fallback when the package poller cannot take r
 // (not a pipe, or not Linux).
-func pumpRaw(ctx context.Context, p *pump, r *os.File) error {
+func pumpRaw(ctx context.Context, p *pump, r *os.File, handedOff func() bool) error {
 	defer r.Close()
 	rc, err := r.SyscallConn()
 	if err != nil {
@@ -114,6 +152,10 @@ func pumpRaw(ctx context.Context, p *pump, r *os.File) error {
 	// lock held; returning false parks it until r is readable again.
 	err = rc.Read(func(fd uintptr) bool {
 		for {
+			if handedOff() {
+				rerr = ErrHandedOff
+				return true
+			}
 			drained, busy, done, err := p.step(int(fd))
 			switch {
 			case drained:
@@ -129,6 +171,9 @@ func pumpRaw(ctx context.Context, p *pump, r *os.File) error {
 			}
 		}
 	})
+	if handedOff() {
+		return ErrHandedOff
+	}
 	p.flush(true)
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -180,7 +180,7 @@ func TestPumpContextCancel(t *testing.T) {
 				}
 				p := pump{out: s, stream: Out, max: MaxLine, marker: CutMarker + "\n"}
 				defer p.drop()
-				done <- pumpRaw(ctx, &p, r)
+				done <- pumpRaw(ctx, &p, r, func() bool { return false })
 			}()
 			w.WriteString("whole\npartial")
 			waitLines(t, path, 1)

@@ -229,3 +229,12 @@ func (b *bound) dup() (*os.File, error) {
 	}
 	return os.NewFile(uintptr(nfd), b.addr.String()), nil
 }
+
+// statSocket is the device and inode of the socket file at path.
+func statSocket(path string) (dev, ino uint64) {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return 0, 0
+	}
+	return st.Dev, st.Ino
+}

@@ -103,6 +103,10 @@ type NodeChannel struct {
 
 	sendMu  sync.Mutex // orders messages; held while a handle waits for its ack
 	writeMu sync.Mutex // one write at a time; acks need only this one
+
+	// pause, while not nil, holds the reader (Pause) until it is closed.
+	pauseMu sync.Mutex
+	pause   chan struct{}
 }
 
 // NewNodeChannel makes a channel for one child. Put childEnd in the
@@ -288,6 +292,19 @@ func (c *NodeChannel) read() {
 	skipping := false // inside an over-long line
 	for {
 		n, oobn, _, _, err := c.conn.ReadMsgUnix(buf, oob)
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.pauseMu.Lock()
+			pause := c.pause
+			c.pauseMu.Unlock()
+			if pause != nil {
+				select {
+				case <-pause:
+					continue
+				case <-c.ctx.Done():
+					return
+				}
+			}
+		}
 		n, oobn = max(n, 0), max(oobn, 0) // -1 on some errors
 		if oobn > 0 {
 			// The child sent a handle (process.send(msg, socket)): the
@@ -544,4 +561,82 @@ func (c *NodeChannel) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("the instance did not answer the drain request: %w", ctx.Err())
 	}
+}
+
+// File returns a duplicate of the daemon's end, blocking mode untouched,
+// to hand the channel over to the daemon tend update execs
+// (AdoptNodeChannel); Pause the channel first.
+func (c *NodeChannel) File() (*os.File, error) { return connFile(c.conn) }
+
+// Pause stops reading the channel, leaving what the child sends next in
+// the socket for the daemon that takes the channel over; Resume reads on.
+func (c *NodeChannel) Pause() {
+	c.pauseMu.Lock()
+	if c.pause == nil {
+		c.pause = make(chan struct{})
+	}
+	c.pauseMu.Unlock()
+	_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// Resume undoes Pause.
+func (c *NodeChannel) Resume() {
+	_ = c.conn.SetReadDeadline(time.Time{})
+	c.pauseMu.Lock()
+	if c.pause != nil {
+		close(c.pause)
+		c.pause = nil
+	}
+	c.pauseMu.Unlock()
+}
+
+// Drains reports whether the child's preload said it answers drain
+// requests (Drain), to hand that over with the channel.
+func (c *NodeChannel) Drains() bool { return c.canDrain.Load() }
+
+// AdoptNodeChannel makes a channel of f, the daemon's end of a channel
+// handed over by File, as NewNodeChannel makes one; drains is what Drains
+// said. It takes f.
+func AdoptNodeChannel(f *os.File, onListen ListenFunc, drains bool) (*NodeChannel, error) {
+	fc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("adopt the IPC channel: %v: %w", err, api.ErrUnavailable)
+	}
+	uc, ok := fc.(*net.UnixConn)
+	if !ok {
+		fc.Close()
+		return nil, fmt.Errorf("adopt the IPC channel: not a unix socket: %w", api.ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &NodeChannel{
+		conn:     uc,
+		onListen: onListen,
+		msgs:     make(chan Message, 64),
+		acks:     make(chan bool, 1),
+		ctx:      ctx,
+		cancel:   cancel,
+		eof:      make(chan struct{}),
+	}
+	c.canDrain.Store(drains)
+	c.wg.Add(1)
+	go c.read()
+	return c, nil
+}
+
+// connFile is a close-on-exec duplicate of conn's descriptor, taken
+// without the blocking mode net.Conn's File would set.
+func connFile(conn syscall.Conn) (*os.File, error) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	if cerr := rc.Control(func(d uintptr) { fd, err = dupCloexec(int(d)) }); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "socket"), nil
 }

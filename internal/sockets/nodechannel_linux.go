@@ -60,3 +60,5 @@ func setNonblock(f *os.File) error {
 	}
 	return err
 }
+
+func dupCloexec(fd int) (int, error) { return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) }

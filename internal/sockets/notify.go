@@ -170,3 +170,35 @@ func (n *Notifier) read() {
 		}
 	}
 }
+
+// File returns a duplicate of the socket to hand it over to the daemon
+// tend update execs (AdoptNotifier); Pause the Notifier first.
+func (n *Notifier) File() (*os.File, error) { return connFile(n.conn) }
+
+// Pause stops reading (the reader retries every 10 ms and fails), leaving
+// the next datagrams in the socket for the daemon that takes it over;
+// Resume reads on.
+func (n *Notifier) Pause() { _ = n.conn.SetReadDeadline(time.Unix(1, 0)) }
+
+// Resume undoes Pause.
+func (n *Notifier) Resume() { _ = n.conn.SetReadDeadline(time.Time{}) }
+
+// AdoptNotifier makes a Notifier of f, a socket at path handed over by
+// File, and starts reading it. It takes f.
+func AdoptNotifier(f *os.File, path string) (*Notifier, error) {
+	fc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("adopt notify socket %s: %v: %w", path, err, api.ErrUnavailable)
+	}
+	conn, ok := fc.(*net.UnixConn)
+	if !ok {
+		fc.Close()
+		return nil, fmt.Errorf("adopt notify socket %s: not a unix socket: %w", path, api.ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Notifier{conn: conn, path: path, ino: inodeOf(path), msgs: make(chan Notification, 16), ctx: ctx, cancel: cancel}
+	n.wg.Add(1)
+	go n.read()
+	return n, nil
+}

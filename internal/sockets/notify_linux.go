@@ -71,3 +71,12 @@ func sameInode(path string, ino uint64) bool {
 	var st unix.Stat_t
 	return unix.Stat(path, &st) == nil && st.Ino == ino
 }
+
+// inodeOf is path's inode, 0 when it cannot be read.
+func inodeOf(path string) uint64 {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}

@@ -199,6 +199,17 @@ func (c *cfgInfo) versionOf() string {
 // New makes a Proc in status "stopped" and starts its loop; call Start to
 // launch it, and Delete to end it (the loop runs until then).
 func New(o Options) *Proc {
+	p := build(o)
+	// A cron_restart runs from the start, stopped or not: it starts a
+	// stopped app when due (PM2's jobs with --no-autostart).
+	if o.Config.App.Spec.CronRestart != "" {
+		p.post(p.syncCron)
+	}
+	return p
+}
+
+// build makes a Proc in status "stopped" whose loop has not run yet.
+func build(o Options) *Proc {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -229,11 +240,6 @@ func New(o Options) *Proc {
 		createdAt: p.clock.Now(),
 	}
 	p.publish()
-	// A cron_restart runs from the start, stopped or not: it starts a
-	// stopped app when due (PM2's jobs with --no-autostart).
-	if o.Config.App.Spec.CronRestart != "" {
-		p.post(p.syncCron)
-	}
 	return p
 }
 

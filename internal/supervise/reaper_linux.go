@@ -19,25 +19,58 @@ type Reaper struct {
 	// that exits at once is never reaped before its callback is registered.
 	mu      sync.Mutex
 	waiters map[int]func(unix.WaitStatus)
+	// pass is held for a whole pass of reaping, callbacks included; paused
+	// (under it) stops reaping: see Pause.
+	pass   sync.Mutex
+	paused bool
+	// expect holds the pids a daemon adopts after tend update (Adopt)
+	// until they are adopted; early, the exit status of those reaped first.
+	expect  map[int]bool
+	early   map[int]unix.WaitStatus
 	sigs    chan os.Signal
 	done    chan struct{}
 	stopped chan struct{}
 }
 
 // NewReaper makes the calling process a child subreaper and starts reaping.
-func NewReaper() (*Reaper, error) {
+// adopt are children the process has already (a daemon exec'd by tend
+// update keeps its predecessor's): their exit status is kept until Adopt
+// registers them, even if they exited before.
+func NewReaper(adopt ...int) (*Reaper, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, err
 	}
 	r := &Reaper{
 		waiters: map[int]func(unix.WaitStatus){},
+		expect:  map[int]bool{},
+		early:   map[int]unix.WaitStatus{},
 		sigs:    make(chan os.Signal, 1),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	for _, pid := range adopt {
+		r.expect[pid] = true
+	}
 	signal.Notify(r.sigs, unix.SIGCHLD)
 	go r.loop()
 	return r, nil
+}
+
+// Adopt registers onExit for pid, a child the process had before it
+// became this program (NewReaper's adopt). A child that exited meanwhile
+// is reported at once.
+func (r *Reaper) Adopt(pid int, onExit func(unix.WaitStatus)) {
+	r.mu.Lock()
+	ws, gone := r.early[pid]
+	delete(r.early, pid)
+	delete(r.expect, pid)
+	if !gone {
+		r.waiters[pid] = onExit
+	}
+	r.mu.Unlock()
+	if gone {
+		onExit(ws)
+	}
 }
 
 // Start starts a process and registers onExit, called from the reaper's
@@ -62,6 +95,9 @@ func (r *Reaper) Close() {
 
 func (r *Reaper) loop() {
 	defer close(r.stopped)
+	// Children that exited before this process listened for SIGCHLD (while
+	// tend update exec'd it) are zombies already.
+	r.reapAll()
 	for {
 		select {
 		case <-r.sigs:
@@ -72,7 +108,33 @@ func (r *Reaper) loop() {
 	}
 }
 
+// Pause stops reaping until Resume: once it returns no exit is being
+// collected or reported, and children that end stay zombies. A daemon
+// about to exec pauses, so that every exit is either in the handover or
+// left for the next daemon to collect.
+func (r *Reaper) Pause() {
+	r.pass.Lock()
+	r.paused = true
+	r.pass.Unlock()
+}
+
+// Resume reaps again after Pause, the exits that came meanwhile first.
+func (r *Reaper) Resume() {
+	r.pass.Lock()
+	r.paused = false
+	r.pass.Unlock()
+	select {
+	case r.sigs <- unix.SIGCHLD:
+	default:
+	}
+}
+
 func (r *Reaper) reapAll() {
+	r.pass.Lock()
+	defer r.pass.Unlock()
+	if r.paused {
+		return
+	}
 	for {
 		var ws unix.WaitStatus
 		r.mu.Lock()
@@ -81,6 +143,10 @@ func (r *Reaper) reapAll() {
 		if pid > 0 {
 			cb = r.waiters[pid]
 			delete(r.waiters, pid)
+			if cb == nil && r.expect[pid] {
+				r.early[pid] = ws
+				delete(r.expect, pid)
+			}
 		}
 		r.mu.Unlock()
 		if errors.Is(err, unix.EINTR) {

@@ -54,6 +54,15 @@ type run struct {
 	// kills when it started.
 	cg      *cgroup.Group
 	oomBase int
+
+	// The read ends of its stdout and stderr (the pumps read duplicates),
+	// kept to hand over to the daemon tend update execs; handoff stops the
+	// pumps for that, and pumped is closed once both returned, rest then
+	// holding the line each had in progress.
+	pipes   [2]*os.File
+	handoff context.CancelFunc
+	pumped  chan struct{}
+	rest    [2][]byte
 }
 
 // awaitsReadiness reports whether an app asked to be waited for: it is
@@ -191,25 +200,8 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		return nil, err
 	}
 	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, p.clock.Now(), pipes[1]
-
-	// The last of the run's two pumps to end closes its sink (a counter,
-	// not a goroutine waiting: the daemon holds a few per app).
-	var pumping atomic.Int32
-	pumping.Store(2)
-	for _, pump := range []struct {
-		r  *os.File
-		st logs.Stream
-	}{{pipes[2], logs.Out}, {pipes[4], logs.Err}} {
-		p.o.Pumps.Add(1)
-		go func() {
-			defer p.o.Pumps.Done()
-			_ = logs.PumpContext(p.pumps, pump.r, sink, pump.st)
-			if pumping.Add(-1) == 0 {
-				p.logTally.closing(sink)
-				sink.Close()
-			}
-		}()
-	}
+	r.pipes = [2]*os.File{pipes[2], pipes[4]}
+	p.startPumps(r, [2][]byte{})
 
 	if r.ch != nil || r.notifier != nil {
 		go r.watch(p, app.WaitReady)
@@ -218,6 +210,52 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		go r.probe(p, *app.Ready, time.Duration(*app.ListenTimeout)*time.Millisecond)
 	}
 	return r, nil
+}
+
+// startPumps starts the log pumps of r on duplicates of r.pipes, each
+// starting with the line in progress rest holds (after a handover).
+func (p *Proc) startPumps(r *run, rest [2][]byte) {
+	handoff, cancel := context.WithCancel(context.Background())
+	r.handoff, r.pumped = cancel, make(chan struct{})
+	// The last of the run's two pumps to end closes its sink (a counter,
+	// not a goroutine waiting: the daemon holds a few per app).
+	var pumping atomic.Int32
+	pumping.Store(2)
+	for i, st := range []logs.Stream{logs.Out, logs.Err} {
+		f, err := dup(r.pipes[i])
+		if err != nil {
+			// Out of descriptors: the pump reads the pipe itself, and this
+			// run cannot be handed over (handover refuses it).
+			f, r.pipes[i] = r.pipes[i], nil
+		}
+		p.o.Pumps.Add(1)
+		go func() {
+			defer p.o.Pumps.Done()
+			left, _ := logs.PumpHandoff(p.pumps, handoff, f, r.sink, st, rest[i])
+			r.rest[i] = left
+			if pumping.Add(-1) == 0 {
+				p.logTally.closing(r.sink)
+				r.sink.Close()
+				close(r.pumped)
+			}
+		}()
+	}
+}
+
+// dup returns a close-on-exec duplicate of f.
+func dup(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	if cerr := rc.Control(func(d uintptr) { fd, err = unix.FcntlInt(d, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // pumpGrace is how long the log pumps of a deleted process still read: a
@@ -364,6 +402,7 @@ func (r *run) release() {
 	if r.stdin != nil {
 		r.stdin.Close()
 	}
+	closeAll(r.pipes[:])
 	r.closeChannels()
 	r.cancel()
 	_ = r.proc.Release()

@@ -1,0 +1,384 @@
+package supervise
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/cgroup"
+	"github.com/tendpm/tend/internal/logs"
+	"github.com/tendpm/tend/internal/sockets"
+	"github.com/tendpm/tend/internal/spec"
+)
+
+// Handing a process over across tend update. The daemon execs the new
+// binary in its own pid, so it stays the parent of every app: what it hands
+// over is the Proc's state and the descriptors of its run. The steps:
+//
+//  1. Freeze takes the Proc's turn for good once the operation under way
+//     (if any) ends: nothing starts, stops or restarts it any more. Its
+//     loop still takes events (an exit the reaper reports).
+//  2. The daemon stops its reaper, so no exit is collected that the
+//     handover would not carry: a run that ends from then on stays a
+//     zombie for the new daemon to reap.
+//  3. Handover captures the state and stops the run's log pumps between
+//     two reads (logs.PumpHandoff): what they read is in the log files,
+//     the line in progress travels in the handover, and the rest waits in
+//     the pipes. Wait for Pumped before writing the handover.
+//  4. The new daemon makes the Proc again with Adopt: same pid, counters,
+//     uptime and unique id; its pumps start on the same pipes, appending to
+//     the same files; the reaper reports its exit as before, and the
+//     restart policy applies as usual.
+
+// Handover is one process as a daemon hands it to the daemon tend update
+// execs.
+type Handover struct {
+	PMID       int          `json:"pm_id"`
+	Index      int          `json:"index"`
+	App        spec.App     `json:"app"`
+	UniqueID   string       `json:"unique_id"`
+	Status     string       `json:"status"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastUptime time.Time    `json:"last_uptime"`
+	Restarts   int          `json:"restarts"`
+	Counters   Counters     `json:"counters"`
+	ExitCode   int          `json:"exit_code"`
+	ExitSignal string       `json:"exit_signal,omitempty"`
+	ExitReason string       `json:"exit_reason,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+	AutoReason string       `json:"restart_reason,omitempty"`
+	RestartAt  time.Time    `json:"restart_at"`
+	LogDropped int64        `json:"log_dropped"`
+	Spawns     int          `json:"spawns"`
+	Run        *RunHandover `json:"run,omitempty"`
+
+	pumped chan struct{}
+	run    *run
+}
+
+// RunHandover is the run of a handed-over process: its pid and, by number,
+// the descriptors the new daemon inherits (-1: none). Files holds them in
+// the old daemon, in the order of Fds.
+type RunHandover struct {
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+	Ready     bool      `json:"ready"`
+	// Exited: the old daemon collected its exit (WaitStatus) before it
+	// stopped reaping; the new one applies the restart policy to it.
+	Exited     bool      `json:"exited,omitempty"`
+	WaitStatus uint32    `json:"wait_status,omitempty"`
+	ExitedAt   time.Time `json:"exited_at"`
+	Stdin      int       `json:"stdin"`
+	Stdout     int       `json:"stdout"`
+	Stderr     int       `json:"stderr"`
+	// OutRest and ErrRest are the lines in progress: read from the pipes,
+	// not yet whole.
+	OutRest    []byte `json:"out_rest,omitempty"`
+	ErrRest    []byte `json:"err_rest,omitempty"`
+	Channel    int    `json:"channel"`
+	Drains     bool   `json:"drains,omitempty"` // the channel's preload drains (NodeChannel.Drains)
+	Notify     int    `json:"notify"`
+	NotifyPath string `json:"notify_path,omitempty"`
+	Cgroup     string `json:"cgroup,omitempty"`
+	OOMBase    int    `json:"oom_base"`
+
+	Files []*os.File `json:"-"`
+}
+
+// Freeze waits for the operation under way, if any, and then holds the
+// process still for good (see Handover). Only a daemon about to exec does
+// this.
+func (p *Proc) Freeze() error {
+	return p.call(true, func(reply func(error)) { reply(nil) })
+}
+
+// Handover captures the frozen process (see Freeze) for the daemon tend
+// update execs, and stops its run's log pumps; wait for Pumped before
+// reading the line in progress. The run's descriptors are duplicates in
+// Run.Files, close-on-exec still set.
+func (p *Proc) Handover() (*Handover, error) {
+	var h *Handover
+	var herr error
+	err := p.call(false, func(reply func(error)) {
+		h, herr = p.handover()
+		reply(nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, herr
+}
+
+func (p *Proc) handover() (*Handover, error) {
+	st := &p.st
+	h := &Handover{
+		PMID: p.o.PMID, Index: p.o.Index, App: st.cfg.App, UniqueID: st.uniqueID,
+		Status: st.status, CreatedAt: st.createdAt, LastUptime: st.lastUptime,
+		Restarts: st.restarts, Counters: st.counters, ExitCode: st.exitCode,
+		ExitSignal: st.exitSignal, ExitReason: st.exitReason, Reason: st.reason,
+		AutoReason: st.restartReason, RestartAt: st.restartAt,
+		LogDropped: p.logDropped.Load(), Spawns: st.spawns,
+	}
+	r := st.run
+	if r == nil {
+		return h, nil
+	}
+	name := st.cfg.App.Spec.Name
+	if r.pipes[0] == nil || r.pipes[1] == nil {
+		return nil, fmt.Errorf("app %q (id %d): its log pipes cannot be handed over (the daemon ran out of descriptors when it started): %w", name, p.o.PMID, api.ErrConflict)
+	}
+	rh := &RunHandover{
+		PID: r.pid, StartedAt: r.startedAt, Ready: r.ready || st.status == api.StatusOnline,
+		Exited: r.exited, WaitStatus: uint32(r.status), ExitedAt: r.exitedAt,
+		Stdin: -1, Stdout: -1, Stderr: -1, Channel: -1, Notify: -1, OOMBase: r.oomBase,
+	}
+	var files []*os.File
+	fail := func(what string, err error) (*Handover, error) {
+		closeAll(files)
+		return nil, fmt.Errorf("app %q (id %d): hand over its %s: %v: %w", name, p.o.PMID, what, err, api.ErrUnavailable)
+	}
+	add := func(f *os.File) int {
+		files = append(files, f)
+		return len(files) - 1
+	}
+	for i, pipe := range []*os.File{r.stdin, r.pipes[0], r.pipes[1]} {
+		if pipe == nil {
+			continue
+		}
+		f, err := dup(pipe)
+		if err != nil {
+			return fail("pipes", err)
+		}
+		n := add(f)
+		switch i {
+		case 0:
+			rh.Stdin = n
+		case 1:
+			rh.Stdout = n
+		default:
+			rh.Stderr = n
+		}
+	}
+	if r.ch != nil {
+		f, err := r.ch.File()
+		if err != nil {
+			return fail("IPC channel", err)
+		}
+		rh.Channel, rh.Drains = add(f), r.ch.Drains()
+	}
+	if r.notifier != nil {
+		f, err := r.notifier.File()
+		if err != nil {
+			return fail("notify socket", err)
+		}
+		rh.Notify, rh.NotifyPath = add(f), r.notifier.Path()
+	}
+	if r.cg != nil {
+		rh.Cgroup = r.cg.Name()
+	}
+	rh.Files = files
+	h.Run, h.run, h.pumped = rh, r, r.pumped
+	r.handoff()
+	return h, nil
+}
+
+// Pumped waits up to timeout for the run's pumps to stop (Handover
+// stopped them), and records the lines they had in progress. It reports
+// false when they did not stop in time: a pump stuck writing to a full
+// disk, say; the lines it holds would be lost.
+func (h *Handover) Pumped(timeout time.Duration) bool {
+	if h.run == nil {
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-h.pumped:
+	case <-t.C:
+		return false
+	}
+	h.Run.OutRest, h.Run.ErrRest = h.run.rest[0], h.run.rest[1]
+	return true
+}
+
+// Adopt makes the Proc a daemon handed over (Handover), in the daemon that
+// tend update exec'd: o as New's, with o.Config made from h.App. fds are
+// the run's descriptors, by the index Run's fields hold, nonblocking (so
+// that write deadlines work on stdin). The Proc's run is the same process; Adopt registers
+// it with o.Reaper (made with its pid in NewReaper's adopt).
+func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
+	p := build(o)
+	if o.Config.App.Spec.CronRestart != "" {
+		defer p.post(p.syncCron)
+	}
+	st := &p.st
+	st.uniqueID, st.status = h.UniqueID, h.Status
+	st.createdAt, st.lastUptime = h.CreatedAt, h.LastUptime
+	st.restarts, st.counters = h.Restarts, h.Counters
+	st.exitCode, st.exitSignal, st.exitReason = h.ExitCode, h.ExitSignal, h.ExitReason
+	st.reason, st.restartReason, st.spawns = h.Reason, h.AutoReason, h.Spawns
+	p.logDropped.Store(h.LogDropped)
+	if h.Run == nil {
+		delayed := st.status == api.StatusWaitingRestart && !h.RestartAt.IsZero()
+		if !delayed && (st.status == api.StatusWaitingRestart || st.status == api.StatusLaunching || st.status == api.StatusStopping) {
+			st.status = api.StatusStopped
+		}
+		p.publish()
+		if delayed {
+			// The restart a delay put off: at the time it was due.
+			p.post(func() { p.armDelayedRestart(h.RestartAt) })
+		}
+		p.post(p.syncWatch)
+		return p, nil
+	}
+	rh := h.Run
+	file := func(i int) *os.File {
+		if i < 0 || i >= len(fds) {
+			return nil
+		}
+		return fds[i]
+	}
+	cfg := st.cfg
+	app := &cfg.App.Spec
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &run{cfg: cfg, pid: rh.PID, startedAt: rh.StartedAt, ctx: ctx, cancel: cancel, oomBase: rh.OOMBase}
+	var err error
+	if r.proc, err = os.FindProcess(rh.PID); err != nil {
+		cancel()
+		return p, fmt.Errorf("app %q (id %d): find pid %d: %v", app.Name, p.o.PMID, rh.PID, err)
+	}
+	r.stdin = file(rh.Stdin)
+	r.pipes = [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
+	if r.pipes[0] == nil || r.pipes[1] == nil {
+		cancel()
+		return p, fmt.Errorf("app %q (id %d): its log pipes were not handed over", app.Name, p.o.PMID)
+	}
+	logOpts := cfg.Logs
+	logOpts.Dropped = &p.logDropped
+	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
+	if err != nil {
+		// The pumps must read on regardless, or the app blocks on a full
+		// pipe: into a sink with no files (lines counted as dropped).
+		p.o.Log.Error("cannot open log files after update; the lines are dropped", "app", app.Name, "id", p.o.PMID, "err", err)
+		sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
+	}
+	r.sink = sink
+	p.logTally.opened(sink)
+	p.startPumps(r, [2][]byte{rh.OutRest, rh.ErrRest})
+	if f := file(rh.Channel); f != nil {
+		var onListen sockets.ListenFunc
+		if app.ExecMode == api.ClusterMode && cfg.Set != nil {
+			onListen = cfg.Set.Listen
+		}
+		if r.ch, err = sockets.AdoptNodeChannel(f, onListen, rh.Drains); err != nil {
+			p.o.Log.Error("cannot adopt the IPC channel after update", "app", app.Name, "id", p.o.PMID, "err", err)
+		}
+	}
+	if f := file(rh.Notify); f != nil {
+		if r.notifier, err = sockets.AdoptNotifier(f, rh.NotifyPath); err != nil {
+			p.o.Log.Error("cannot adopt the notify socket after update", "app", app.Name, "id", p.o.PMID, "err", err)
+		}
+	}
+	if rh.Cgroup != "" {
+		if r.cg = p.o.Cgroups.Group(rh.Cgroup); r.cg != nil && app.Limits != nil {
+			l := app.Limits
+			_, _ = r.cg.SetLimits(cgroup.Limits{Memory: l.Memory, CPU: l.CPU, Tasks: l.Tasks})
+		}
+	}
+	r.ready = rh.Ready
+	st.run = r
+	p.publish()
+	onExit := func(ws unix.WaitStatus) {
+		p.post(func() {
+			r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
+			r.cancel()
+			p.exited(r)
+		})
+	}
+	if r.ch != nil || r.notifier != nil {
+		go r.watch(p, app.WaitReady)
+	}
+	p.post(func() {
+		p.syncWatch()
+		if st.status == api.StatusLaunching && !r.ready {
+			r.onReady(func(err error) { p.becameReady(r, err) })
+			p.armReady(r)
+			if app.Ready != nil {
+				go r.probe(p, *app.Ready, time.Duration(*app.ListenTimeout)*time.Millisecond)
+			}
+		}
+		if st.status == api.StatusOnline {
+			p.armHealth(r)
+		}
+	})
+	if rh.Exited {
+		onExit(unix.WaitStatus(rh.WaitStatus))
+	} else {
+		p.o.Reaper.Adopt(rh.PID, onExit)
+	}
+	return p, nil
+}
+
+// Commit stops reading the run's IPC channel and notify socket, right
+// before the exec: what the app sends next waits there for the new daemon.
+// Resume undoes it.
+func (h *Handover) Commit() {
+	if r := h.run; r != nil {
+		if r.ch != nil {
+			r.ch.Pause()
+		}
+		if r.notifier != nil {
+			r.notifier.Pause()
+		}
+	}
+}
+
+// Resume undoes Freeze, Handover and Commit (h may be nil: frozen only)
+// when the update is abandoned or its exec failed: the descriptors handed over are
+// closed, the pumps start again with the lines they had in progress, on
+// new sinks, and the operations waiting run.
+func (p *Proc) Resume(h *Handover) {
+	if h != nil && h.Run != nil {
+		closeAll(h.Run.Files)
+		h.Run.Files = nil
+		if r := h.run; r != nil {
+			if r.ch != nil {
+				r.ch.Resume()
+			}
+			if r.notifier != nil {
+				r.notifier.Resume()
+			}
+		}
+		<-h.pumped
+	}
+	p.post(func() {
+		if h != nil && h.run != nil && p.st.run == h.run && !h.run.released {
+			r := h.run
+			logOpts := r.cfg.Logs
+			logOpts.Dropped = &p.logDropped
+			sink, err := logs.NewSink(r.cfg.Files, logs.Source{PMID: p.o.PMID, Name: r.cfg.App.Spec.Name}, p.o.Hub, logOpts)
+			if err != nil {
+				sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: r.cfg.App.Spec.Name}, p.o.Hub, logOpts)
+			}
+			r.sink = sink
+			p.logTally.opened(sink)
+			p.startPumps(r, r.rest)
+		}
+		p.opDone()
+	})
+}
+
+// armDelayedRestart arms the restart a delay put off, due at at.
+func (p *Proc) armDelayedRestart(at time.Time) {
+	delay := max(at.Sub(p.clock.Now()), 0)
+	p.st.restartAt = at
+	p.st.timerGen++
+	gen := p.st.timerGen
+	p.st.timer = p.clock.AfterFunc(delay, func() {
+		p.post(func() { p.enqueue(func() { p.delayedRestart(gen) }) })
+	})
+}
