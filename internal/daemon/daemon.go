@@ -248,7 +248,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 		bus:       newBus(),
 		sampler:   metrics.NewSampler(),
 		host:      metrics.NewHostSampler(),
-		worker:    newWorker(workerPeriod(os.Getenv(envWorkerInterval), log)),
+		worker:    newWorker(workerPeriod(workerIntervalEnv(os.Getenv), log)),
 		startedAt: time.Now(),
 		quit:      make(chan struct{}),
 		access:    access{socketGID: -1, adminGID: -1},

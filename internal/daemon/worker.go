@@ -22,8 +22,19 @@ import (
 // that, or the process is new) is measured then, so there is one way /proc
 // is read and one CPU baseline per process.
 
-// envWorkerInterval is PM2's variable for the worker's period, in ms.
-const envWorkerInterval = "PM2_WORKER_INTERVAL"
+// The worker's period, in ms: TEND_WORKER_INTERVAL, else PM2's variable.
+const (
+	envWorkerInterval    = "TEND_WORKER_INTERVAL"
+	envPM2WorkerInterval = "PM2_WORKER_INTERVAL"
+)
+
+// workerIntervalEnv is the worker's period as the environment gives it.
+func workerIntervalEnv(getenv func(string) string) string {
+	if v := getenv(envWorkerInterval); v != "" {
+		return v
+	}
+	return getenv(envPM2WorkerInterval)
+}
 
 // Worker periods: PM2's default is 30 s, which is why its memory limit
 // acts so late (PM2 #3333, #4238); tend samples every second and allows
@@ -45,7 +56,7 @@ const memoryGrace = 2 * time.Second
 // readingMaxAge is how old a reading listings and answers may reuse.
 const readingMaxAge = time.Second
 
-// workerPeriod reads PM2_WORKER_INTERVAL (ms); anything else, or a value
+// workerPeriod reads TEND_WORKER_INTERVAL or PM2_WORKER_INTERVAL (ms); anything else, or a value
 // out of range, is logged and the default or nearest bound used.
 func workerPeriod(env string, log *slog.Logger) time.Duration {
 	if env == "" {
@@ -53,7 +64,7 @@ func workerPeriod(env string, log *slog.Logger) time.Duration {
 	}
 	ms, err := strconv.ParseFloat(env, 64)
 	if err != nil || ms != ms {
-		log.Warn("ignoring "+envWorkerInterval+": not a number of milliseconds", "value", env, "period", defaultWorkerPeriod)
+		log.Warn("ignoring the worker interval ("+envWorkerInterval+" or "+envPM2WorkerInterval+"): not a number of milliseconds", "value", env, "period", defaultWorkerPeriod)
 		return defaultWorkerPeriod
 	}
 	period := time.Duration(min(ms, float64(maxWorkerPeriod/time.Millisecond)) * float64(time.Millisecond))

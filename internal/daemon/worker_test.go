@@ -105,3 +105,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestWorkerIntervalEnv: TEND_WORKER_INTERVAL first, PM2's variable else.
+func TestWorkerIntervalEnv(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"PM2_WORKER_INTERVAL": "500"}, "500"},
+		{map[string]string{"TEND_WORKER_INTERVAL": "2000"}, "2000"},
+		{map[string]string{"TEND_WORKER_INTERVAL": "2000", "PM2_WORKER_INTERVAL": "500"}, "2000"},
+	} {
+		if got := workerIntervalEnv(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}
