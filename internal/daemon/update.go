@@ -494,18 +494,7 @@ func listenerFile(ln net.Listener) (*os.File, error) {
 	if !ok {
 		return nil, fmt.Errorf("the API listener is a %T", ln)
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	fd := -1
-	if cerr := rc.Control(func(d uintptr) { fd, err = unix.FcntlInt(d, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
-		return nil, cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), "tend.sock"), nil
+	return supervise.DupFile(sc, "tend.sock")
 }
 
 // gatedListener is the API listener: while an update quiesces, it stops

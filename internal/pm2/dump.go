@@ -147,16 +147,9 @@ var (
 // or named in App.Dropped with the reason. The error says what is wrong
 // with the file.
 func ReadDump(b []byte, home string) ([]App, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return nil, fmt.Errorf("the file is empty: %w", api.ErrInvalid)
-	}
-	if b[0] != '[' {
-		return nil, fmt.Errorf("it is not a JSON array of processes: %w", api.ErrInvalid)
-	}
-	var raws []map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return nil, fmt.Errorf("it is not valid JSON (%v): %w", err, api.ErrInvalid)
+	raws, err := spec.RawDump(b)
+	if err != nil {
+		return nil, err
 	}
 	var apps []App
 	index := map[string]int{}

@@ -46,16 +46,9 @@ type dumpEntry struct {
 // processes, and stopped when every process of it was saved stopped. The
 // error says what is wrong with the file, for a person to fix or remove it.
 func DecodeDump(b []byte) ([]api.AppSpec, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return nil, fmt.Errorf("the file is empty: %w", api.ErrInvalid)
-	}
-	if b[0] != '[' {
-		return nil, fmt.Errorf("it is not a JSON array of processes: %w", api.ErrInvalid)
-	}
-	var raws []map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
-		return nil, fmt.Errorf("it is not valid JSON (%v): %w", err, api.ErrInvalid)
+	raws, err := RawDump(b)
+	if err != nil {
+		return nil, err
 	}
 	envs := make([]api.ProcessEnv, len(raws))
 	for i, raw := range raws {
@@ -142,4 +135,21 @@ func AppsOf(envs []api.ProcessEnv) []api.AppSpec {
 		}
 	}
 	return specs
+}
+
+// RawDump splits a dump (tend's or PM2's dump.pm2) into its processes'
+// objects, key by key; the error says what is wrong with the file.
+func RawDump(b []byte) ([]map[string]json.RawMessage, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, fmt.Errorf("the file is empty: %w", api.ErrInvalid)
+	}
+	if b[0] != '[' {
+		return nil, fmt.Errorf("it is not a JSON array of processes: %w", api.ErrInvalid)
+	}
+	var raws []map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return nil, fmt.Errorf("it is not valid JSON (%v): %w", err, api.ErrInvalid)
+	}
+	return raws, nil
 }

@@ -243,8 +243,12 @@ func (p *Proc) startPumps(r *run, rest [2][]byte) {
 }
 
 // dup returns a close-on-exec duplicate of f.
-func dup(f *os.File) (*os.File, error) {
-	rc, err := f.SyscallConn()
+func dup(f *os.File) (*os.File, error) { return DupFile(f, f.Name()) }
+
+// DupFile returns a close-on-exec duplicate of c's descriptor (a file, a
+// pipe, a listener), named name.
+func DupFile(c syscall.Conn, name string) (*os.File, error) {
+	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +259,7 @@ func dup(f *os.File) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // pumpGrace is how long the log pumps of a deleted process still read: a
