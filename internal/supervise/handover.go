@@ -145,23 +145,19 @@ func (p *Proc) handover() (*Handover, error) {
 		files = append(files, f)
 		return len(files) - 1
 	}
-	for i, pipe := range []*os.File{r.stdin, r.pipes[0], r.pipes[1]} {
-		if pipe == nil {
-			continue
-		}
-		f, err := dup(pipe)
+	if r.stdin != nil {
+		f, err := dup(r.stdin)
 		if err != nil {
 			return fail("pipes", err)
 		}
-		n := add(f)
-		switch i {
-		case 0:
-			rh.Stdin = n
-		case 1:
-			rh.Stdout = n
-		default:
-			rh.Stderr = n
+		rh.Stdin = add(f)
+	}
+	for i, out := range []*int{&rh.Stdout, &rh.Stderr} {
+		f, err := r.pipes[i].file([]string{"stdout", "stderr"}[i])
+		if err != nil {
+			return fail("pipes", err)
 		}
+		*out = add(f)
 	}
 	if r.ch != nil {
 		f, err := r.ch.File()
@@ -252,8 +248,9 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		return p, fmt.Errorf("app %q (id %d): find pid %d: %v", app.Name, p.o.PMID, rh.PID, err)
 	}
 	r.stdin = file(rh.Stdin)
-	r.pipes = [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
-	if r.pipes[0] == nil || r.pipes[1] == nil {
+	outs := [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
+	if outs[0] == nil || outs[1] == nil {
+		closeAll(outs[:])
 		cancel()
 		return p, fmt.Errorf("app %q (id %d): its log pipes were not handed over", app.Name, p.o.PMID)
 	}
@@ -268,7 +265,7 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	}
 	r.sink = sink
 	p.logTally.opened(sink)
-	p.startPumps(r, [2][]byte{rh.OutRest, rh.ErrRest})
+	p.startPumps(r, outs, [2][]byte{rh.OutRest, rh.ErrRest})
 	if f := file(rh.Channel); f != nil {
 		var onListen sockets.ListenFunc
 		if app.ExecMode == api.ClusterMode && cfg.Set != nil {
@@ -366,7 +363,11 @@ func (p *Proc) Resume(h *Handover) {
 			}
 			r.sink = sink
 			p.logTally.opened(sink)
-			p.startPumps(r, r.rest)
+			// The held duplicates become the pumps' files again (no new
+			// descriptor, so this cannot fail); startPumps holds new ones.
+			// A run without them (the daemon was out of descriptors) was
+			// refused by the handover, so it is not resumed here.
+			p.startPumps(r, [2]*os.File{r.pipes[0].take("stdout"), r.pipes[1].take("stderr")}, r.rest)
 		}
 		p.opDone()
 	})
