@@ -325,7 +325,17 @@ func TestUpdateCrashLoop(t *testing.T) {
 	last := 0
 	for i := 0; i < 5; i++ {
 		h.ok("update")
+		// Every start is a restart but the first, counted as it starts:
+		// restart_time+1 is at least the starts before jlist and at most
+		// one more than those after (a run counted, its line not yet
+		// written). Starts after jlist go on meanwhile: a race-built CLI
+		// sleeps a second as it exits (GORACE atexit_sleep_ms), ten
+		// starts at this delay.
+		before := len(starts())
 		p := h.proc("crash")
+		if after := len(starts()); p.Env.RestartTime+1 < before || p.Env.RestartTime > after {
+			t.Errorf("update %d: restart_time %d, %d starts before jlist and %d after", i+1, p.Env.RestartTime, before, after)
+		}
 		if p.Env.RestartTime < last {
 			t.Errorf("update %d: restart_time went from %d down to %d", i+1, last, p.Env.RestartTime)
 		}
@@ -342,6 +352,11 @@ func TestUpdateCrashLoop(t *testing.T) {
 	}
 	h.ok("stop", "crash")
 	ss := starts()
+	// The last run crashed (its restart was due) or the stop caught it,
+	// perhaps before it wrote its line.
+	if rt := h.proc("crash").Env.RestartTime; len(ss) != rt+1 && len(ss) != rt {
+		t.Errorf("%d starts, restart_time %d after the stop: want starts = restart_time + 1", len(ss), rt)
+	}
 	for i := 1; i < len(ss); i++ {
 		if d := ss[i] - ss[i-1]; d < 90 {
 			t.Errorf("starts %d and %d are %d ms apart, under the restart delay: a restart doubled", i, i+1, d)

@@ -91,6 +91,12 @@ func TestSlowFollower(t *testing.T) {
 		fmt.Fprintf(w, "line %d\n", n)
 	}
 	waitLines(t, path, FollowBuffer+extra)
+	// A sink writes its files before it hands the lines to its followers:
+	// the file holding every line says nothing of the last batch's
+	// fan-out. Wait until the follower has lost all it will lose, or
+	// receive below could free room for the notice while the pump still
+	// sends.
+	waitFor(t, func() bool { return droppedFor(slow) == extra })
 	got := receive(t, slow, FollowBuffer)
 	if got[FollowBuffer-1].Line != fmt.Sprintf("line %d", FollowBuffer-1) {
 		t.Errorf("last buffered line %q", got[FollowBuffer-1].Line)
@@ -108,6 +114,13 @@ func TestSlowFollower(t *testing.T) {
 	if n := len(fileLines(t, path)); n != FollowBuffer+extra+1 {
 		t.Errorf("file has %d lines, want all %d", n, FollowBuffer+extra+1)
 	}
+}
+
+// droppedFor is how many lines f lost since its last notice.
+func droppedFor(f *Follower) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
 }
 
 // TestNoFollowerNoAlloc: the hot path allocates nothing when nobody

@@ -314,6 +314,11 @@ func TestCrashRestartsAtOnce(t *testing.T) {
 	if e.RestartTime != 2 || e.UnstableRestarts != 3 || e.ExitCode != 3 {
 		t.Errorf("restart_time %d unstable %d exit %d; want 2 3 3", e.RestartTime, e.UnstableRestarts, e.ExitCode)
 	}
+	// Every run but the first was a restart (PM2: errored with
+	// restart_time 15 after the default 16 unstable runs).
+	if b, err := os.ReadFile(filepath.Join(tp.dir, "runs")); err != nil || strings.Count(string(b), "\n") != e.RestartTime+1 {
+		t.Errorf("%d runs (%v), restart_time %d; want restart_time = runs - 1", strings.Count(string(b), "\n"), err, e.RestartTime)
+	}
 	if !strings.Contains(e.Reason, "exited 3 times in a row within min_uptime (1000 ms)") {
 		t.Errorf("reason %q", e.Reason)
 	}
@@ -399,14 +404,14 @@ func TestStartDuringDelayedRestartStartsNow(t *testing.T) {
 }
 
 func TestExpBackoff(t *testing.T) {
-	tp := newProc(t, "exit 1", func(s *api.AppSpec) {
+	tp := newProc(t, "echo x >> runs; exit 1", func(s *api.AppSpec) {
 		s.ExpBackoffRestartDelay = 100
 		s.MaxRestarts = ptr(100)
 	})
 	mustOK(t, tp.Start())
 	tp.expect("online")
 	var delays []int
-	for _, want := range []int{100, 150, 225, 337, 505} {
+	for i, want := range []int{100, 150, 225, 337, 505} {
 		ev := tp.expect("exit:stopped")[0]
 		delays = append(delays, *ev.RestartDelay)
 		d := time.Duration(want) * time.Millisecond
@@ -416,6 +421,15 @@ func TestExpBackoff(t *testing.T) {
 		}
 		tp.clock.Advance(d)
 		tp.expect("online")
+		// Each delayed restart counts once, as it starts.
+		if e := tp.snap(); e.RestartTime != i+1 {
+			t.Errorf("restart_time %d after %d delayed restarts", e.RestartTime, i+1)
+		}
+	}
+	tp.expect("exit") // the last run wrote its line
+	mustOK(t, tp.Stop())
+	if b, err := os.ReadFile(filepath.Join(tp.dir, "runs")); err != nil || strings.Count(string(b), "\n") != 6 {
+		t.Errorf("%d runs (%v); want the first and 5 restarts", strings.Count(string(b), "\n"), err)
 	}
 	if diff := cmp.Diff([]int{100, 150, 225, 337, 505}, delays); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
