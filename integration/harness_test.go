@@ -75,8 +75,12 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.env = append(os.Environ(), "TEND_HOME="+h.home, "NO_COLOR=1",
-		// With a race-enabled tend, reports land next to the home.
-		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1")
+		// With a race-enabled tend, reports land next to the home; and a
+		// race-built CLI does not sleep a second as it exits (the race
+		// runtime's default atexit_sleep_ms=1000), which made every command
+		// of the suite a second longer and skewed tests that count what
+		// happens between two commands.
+		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1 atexit_sleep_ms=0")
 	t.Cleanup(h.cleanup)
 	return h
 }
