@@ -228,7 +228,7 @@ func waitReady(ctx context.Context, c *client.Client, daemonDone <-chan error) e
 		}
 		select {
 		case err := <-daemonDone:
-			return fmt.Errorf("the daemon could not start: %v", err)
+			return fmt.Errorf("the daemon could not start: %s", api.Message(err))
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"os/signal"
 	"strconv"
 	"sync"
@@ -112,6 +113,9 @@ type Daemon struct {
 // ask for no other start with it as they are, and the daemon gives each
 // of its own files the mode it wants.
 func Run(home string, opts Options) error {
+	if err := checkProc(); err != nil {
+		return err
+	}
 	acc, err := opts.resolve()
 	if err != nil {
 		return err
@@ -493,4 +497,17 @@ func waitGroup(wg *sync.WaitGroup, timeout time.Duration) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// checkProc fails clearly when /proc is not mounted (a container started
+// without it): the daemon finds its binary, the apps' process trees and
+// their CPU and memory there.
+func checkProc() error {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return fmt.Errorf("/proc is not mounted here, and tend reads the processes it manages there: mount it (mount -t proc proc /proc), or give the container its /proc: %w", api.ErrUnavailable)
+	}
+	return nil
 }
