@@ -13,8 +13,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -234,6 +234,7 @@ loop:
 	_ = d.srv.Shutdown(ctx)
 	d.removeSocket()
 	waitGroup(&d.pumps, 3*time.Second)
+	d.logTable.StopMill()
 	_ = os.Remove(api.Home(home).Pid())
 	log.Info("daemon stopped")
 	return nil

@@ -129,6 +129,9 @@ type millJob struct {
 func (t *Table) mill(j millJob) {
 	t.millMu.Lock()
 	defer t.millMu.Unlock()
+	if t.millStopped.Load() {
+		return // the daemon stops: the next one compresses what is left
+	}
 	t.millQ = append(t.millQ, j)
 	if !t.milling {
 		t.milling = true
@@ -139,7 +142,8 @@ func (t *Table) mill(j millJob) {
 func (t *Table) runMill() {
 	for {
 		t.millMu.Lock()
-		if len(t.millQ) == 0 {
+		if len(t.millQ) == 0 || t.millStopped.Load() {
+			t.millQ = nil
 			t.milling = false
 			t.millIdle.Broadcast()
 			t.millMu.Unlock()
@@ -148,8 +152,34 @@ func (t *Table) runMill() {
 		j := t.millQ[0]
 		t.millQ = t.millQ[1:]
 		t.millMu.Unlock()
-		millOne(j)
+		millOne(j, t.millStopped.Load)
 	}
+}
+
+// StopMill abandons the mill's work, a compression in progress included
+// (its temporary file is removed; the rotated file stays as it is, and the
+// next daemon's mill compresses it), and returns once the mill is idle:
+// the daemon calls it as it stops, so that it does not linger compressing
+// (or, under the race detector, take seconds to exit).
+func (t *Table) StopMill() {
+	t.millStopped.Store(true)
+	t.Wait()
+}
+
+// errMillStopped is compress's error when StopMill cut it short.
+var errMillStopped = errors.New("the mill was stopped")
+
+// stopReader reads r until stop says to stop.
+type stopReader struct {
+	r    io.Reader
+	stop func() bool
+}
+
+func (s stopReader) Read(p []byte) (int, error) {
+	if s.stop() {
+		return 0, errMillStopped
+	}
+	return s.r.Read(p)
 }
 
 // Wait waits until the mill has done every job queued so far.
@@ -165,7 +195,7 @@ func (t *Table) Wait() {
 // than max_age, then compresses those left that are not yet (a daemon that
 // stopped mid-way leaves some), newest first: when rotations come faster
 // than compression, no work goes into files retention removes next.
-func millOne(j millJob) {
+func millOne(j millJob, stop func() bool) {
 	bs, err := backups(j.path)
 	if err != nil {
 		slog.Error("list rotated log files", "file", j.path, "err", err)
@@ -194,7 +224,11 @@ func millOne(j millJob) {
 		if bs[i].gz {
 			continue
 		}
-		if err := compress(bs[i].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		err := compress(bs[i].path, stop)
+		if errors.Is(err, errMillStopped) {
+			return
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			slog.Error("compress rotated log file; it stays as it is", "file", bs[i].path, "err", err)
 		}
 	}
@@ -223,10 +257,11 @@ func globEscape(s string) string {
 }
 
 // compress writes path.gz atomically (a temporary file in the same
-// directory, fsync, rename, fsync of the directory) and then removes path.
+// directory, fsync, rename, fsync of the directory) and then removes path;
+// once stop says so it gives up, removing the temporary file.
 // Until the rename the plain file is the whole truth; after it, the
 // compressed one is.
-func compress(path string) error {
+func compress(path string, stop func() bool) error {
 	src, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
@@ -255,7 +290,7 @@ func compress(path string) error {
 		return err
 	}
 	zw.Name, zw.ModTime = filepath.Base(path), fi.ModTime()
-	if _, err := io.Copy(zw, src); err != nil {
+	if _, err := io.Copy(zw, stopReader{src, stop}); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -334,5 +335,30 @@ func TestBackupNames(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("backups oldest first (-want +got):\n%s", diff)
+	}
+}
+
+// TestCompressStops: a compression StopMill cuts short leaves the rotated
+// file as it was and no temporary file.
+func TestCompressStops(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app-out__2026-12-05_10-00-00.log")
+	data := bytes.Repeat([]byte("a line of the app\n"), 1<<16) // ~1.2 MB: many reads
+	if err := os.WriteFile(path, data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	reads := 0
+	err := compress(path, func() bool { reads++; return reads > 3 })
+	if !errors.Is(err, errMillStopped) {
+		t.Fatalf("compress: %v, want errMillStopped", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, data) {
+		t.Errorf("the rotated file changed: %v, %d bytes", err, len(b))
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*"+tempSuffix)); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
+	}
+	if _, err := os.Stat(path + ".gz"); err == nil {
+		t.Error("a .gz was written")
 	}
 }

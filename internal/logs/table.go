@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,8 @@ type Table struct {
 	millQ    []millJob
 	milling  bool
 	millIdle *sync.Cond
+	// millStopped ends the mill's work for good (StopMill).
+	millStopped atomic.Bool
 }
 
 // Notice is what a File did that the daemon reports as an event: a file
