@@ -22,6 +22,10 @@ type handover struct {
 	pm  *pm2.Command
 	// stillPM2 names the apps PM2 still runs at the end.
 	stillPM2 []string
+	// started names the apps this import started to run: one of them
+	// seen stopped or errored has failed (it crashed at once, and may be
+	// between two restarts), it was not stopped on purpose.
+	started map[string]bool
 }
 
 // twinDeadline is how long tend's copy of an app has to come online and
@@ -92,7 +96,7 @@ func (h *handover) run(procs, others []api.Process, pmProcs []pm2.Proc) error {
 		switch {
 		case len(t.pmIDs) == 0:
 			fmt.Fprintf(h.io.Out, "[tend] %s: PM2 does not run it; nothing to stop\n", t.name)
-		case t.tend[0].Env.Status == api.StatusStopped:
+		case t.tend[0].Env.Status == api.StatusStopped && !h.started[t.name]:
 			fmt.Fprintf(h.io.Out, "[tend] %s: tend's copy is stopped, so PM2's running copy is left alone; to move it: tend start %s, then %s\n",
 				t.name, t.name, h.pm.CommandLineIDs("stop", t.pmIDs))
 			h.stillPM2 = append(h.stillPM2, t.name)

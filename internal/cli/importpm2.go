@@ -128,6 +128,7 @@ func importRun(opts *ImportOptions) error {
 	// interpreter missing) does not keep the others from moving.
 	var started []api.Process
 	var refused []string
+	running := map[string]bool{} // started to run by this import
 	for _, a := range start {
 		s := a.Spec
 		mode := "fork"
@@ -144,6 +145,9 @@ func importRun(opts *ImportOptions) error {
 			}
 			fmt.Fprintf(opts.IO.Out, "%s; %s\n", what, state)
 			started = append(started, resp.Processes...)
+			if state == "started" {
+				running[s.Name] = true
+			}
 		default:
 			now, lerr := c.Processes(opts.Context)
 			if lerr != nil {
@@ -169,7 +173,7 @@ func importRun(opts *ImportOptions) error {
 	var handErr error
 	switch {
 	case pm != nil:
-		h := &handover{io: opts.IO, ctx: opts.Context, c: c, pm: pm}
+		h := &handover{io: opts.IO, ctx: opts.Context, c: c, pm: pm, started: running}
 		handErr = h.run(append(existing, started...), others, pmProcs)
 	case !opts.StopPM2 && len(start) > 0 && (&pm2.Command{Home: home}).Running():
 		fmt.Fprintln(opts.IO.Out, "[tend] PM2 still runs for "+home+": stop its copies (pm2 stop, or pm2 kill), or import with --stop-pm2; both copies would hold the same ports")
