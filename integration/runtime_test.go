@@ -255,3 +255,23 @@ func TestRuntimeWeb(t *testing.T) {
 		t.Errorf("a refused runtime started its app")
 	}
 }
+
+// TestRuntimeSIGTERMDuringStart: a signal while the apps are starting (one
+// waits to be ready) stops them at once: the runtime exits within the
+// kill timeout, non-zero since the start did not complete, and no app is
+// left behind (issue 14, bad input).
+func TestRuntimeSIGTERMDuringStart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	script := h.writeScript("slowready.sh", "echo starting; exec sleep 100000\n")
+	// Not PID 1 of a namespace: its end would take the app down anyway, and
+	// the pid jlist gives would be the namespace's.
+	r := h.startRuntime(false, nil, script, "--name", "slow", "--wait-ready", "--listen-timeout", "20000")
+	h.waitFor("the app to start", 20*time.Second, func() bool { return strings.Contains(r.stdout.String(), "starting") })
+	pid := h.proc("slow").PID
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, 10*time.Second); code != 1 || !strings.Contains(r.stderr.String(), "not ready") {
+		t.Errorf("SIGTERM during start: exit %d, want 1 with the reason\nstderr:\n%s", code, r.stderr)
+	}
+	h.waitFor("the app to be gone", 10*time.Second, func() bool { return !alive(pid) })
+}
