@@ -48,7 +48,13 @@ func (c *Client) ensureDaemon(ctx context.Context) error {
 		}
 		return fmt.Errorf("the tend daemon (pid %d) is alive but does not answer on %s; stop it with \"kill %d\" and retry: %w", pid, api.Home(home).Socket(), pid, api.ErrUnavailable)
 	}
-	return c.spawn(ctx)
+	err = c.spawn(ctx)
+	if err != nil && c.livePid() > 0 && c.waitAnswer(ctx, c.opts.StartTimeout) {
+		// A daemon not started through this lock (tend runtime, a boot
+		// unit's tend daemon) took the home as ours tried: it answers now.
+		return nil
+	}
+	return err
 }
 
 // flockCtx takes an exclusive flock, giving up after timeout.

@@ -214,6 +214,14 @@ func TestRuntimeWeb(t *testing.T) {
 	h := newHarness(t)
 	port := strconv.Itoa(freePort(t))
 	r := h.startRuntime(false, nil, app("sleeper.sh"), "--name", "s", "--web", port, "--web-host", "127.0.0.1", "--metrics-public")
+	defer func() {
+		if t.Failed() {
+			t.Logf("runtime stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		}
+	}()
+	// No CLI before the runtime's daemon serves: one run earlier would
+	// start a daemon of its own in the home, and the runtime refuse it.
+	h.waitFor("the dashboard", 20*time.Second, func() bool { return strings.Contains(r.stderr.String(), "dashboard on") })
 	h.waitStatus("s", api.StatusOnline, 20*time.Second)
 	get := func(path string) int {
 		resp, err := http.Get("http://127.0.0.1:" + port + path)

@@ -104,13 +104,23 @@ func Main(home string, args []string) int {
 	// the apps on the first; a second forces.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	// The start lock, as a CLI that starts a daemon holds it: a CLI run
+	// meanwhile (kubectl exec tend ls) waits for this daemon instead of
+	// starting one of its own in the same home.
+	unlock, err := startLock(home)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "[tend] error: %v\n", err)
+		return 1
+	}
 	daemonDone := make(chan error, 1)
 	go func() { daemonDone <- daemon.Run(home, daemon.Options{Runtime: true}) }()
 
 	c := client.New(client.Options{Home: home})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := waitReady(ctx, c, daemonDone); err != nil {
+	err = waitReady(ctx, c, daemonDone)
+	unlock()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "[tend] error: %v\n", err)
 		return 1
 	}
@@ -241,4 +251,29 @@ func waitReady(ctx context.Context, c *client.Client, daemonDone <-chan error) e
 func isPort(s string) bool {
 	n, err := strconv.Atoi(s)
 	return err == nil && n >= 1 && n <= 65535
+}
+
+// startLock takes the home's daemon start lock (daemon.lock), waiting up
+// to 10 s for a CLI that is starting a daemon there, and returns its
+// release.
+func startLock(home string) (func(), error) {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, fmt.Errorf("create tend home %s: %v", home, err)
+	}
+	f, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the daemon start lock in %s: %v", home, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if err != syscall.EWOULDBLOCK && err != syscall.EINTR || time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("take the daemon start lock %s: %v", f.Name(), err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
