@@ -75,12 +75,13 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.env = append(os.Environ(), "TEND_HOME="+h.home, "NO_COLOR=1",
-		// With a race-enabled tend, reports land next to the home; and a
-		// race-built CLI does not sleep a second as it exits (the race
-		// runtime's default atexit_sleep_ms=1000), which made every command
-		// of the suite a second longer and skewed tests that count what
-		// happens between two commands.
-		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1 atexit_sleep_ms=0")
+		// With a race-enabled tend, reports land next to the home. A
+		// race-built CLI sleeps a second as it exits (the race runtime's
+		// atexit_sleep_ms=1000); atexit_sleep_ms=0 cuts the suite from
+		// ~850 s to ~130 s, but it makes TestUpdateConcurrent and
+		// TestUpdateExecFails flaky (an update request cut by the exec: EOF;
+		// a line written twice when an exec fails): kept until those are fixed.
+		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1")
 	t.Cleanup(h.cleanup)
 	return h
 }

@@ -328,9 +328,9 @@ func TestUpdateCrashLoop(t *testing.T) {
 		// Every start is a restart but the first, counted as it starts:
 		// restart_time+1 is at least the starts before jlist and at most
 		// one more than those after (a run counted, its line not yet
-		// written). Starts after jlist go on meanwhile (the harness turns
-		// off the race runtime's one-second sleep at exit, but the loop
-		// does not wait for the CLI).
+		// written). Starts after jlist go on meanwhile: a race-built CLI
+		// sleeps a second as it exits (GORACE atexit_sleep_ms), ten
+		// starts at this delay.
 		before := len(starts())
 		p := h.proc("crash")
 		if after := len(starts()); p.Env.RestartTime+1 < before || p.Env.RestartTime > after {
