@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/cgroup"
+	"github.com/tendpm/tend/internal/keeper"
 	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/metrics"
 	"github.com/tendpm/tend/internal/rotation"
@@ -104,6 +106,9 @@ type Daemon struct {
 	pidFile *os.File
 	upd     updater
 	runtime bool
+
+	// keep is the keeper's store of this daemon's state (nil: no keeper).
+	keep *keep
 }
 
 // Run runs the daemon in home until it is killed (tend kill, SIGTERM,
@@ -125,7 +130,29 @@ func Run(home string, opts Options) error {
 	}
 	var ho *handover
 	var pidFile *os.File
-	if opts.Handover != "" {
+	var kp *keep
+	var early []keeper.Exit
+	if kc := keeper.FromEnv(); kc != nil && !opts.Runtime {
+		// Started by a keeper (package keeper): after a crash, its store
+		// is the handover.
+		kp = newKeep(kc)
+		entries, exits, err := kc.Hello(opts.Handover == "", kp.exit)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "tend daemon: %v; running without crash durability\n", err)
+			kp = nil
+		} else {
+			early = exits
+			if opts.Handover == "" {
+				if ho, pidFile, err = fromKeeper(entries); err != nil {
+					fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
+					return err
+				}
+			}
+		}
+	}
+	if ho != nil {
+		// pidFile is the keeper's
+	} else if opts.Handover != "" {
 		// Exec'd by tend update: the old daemon's apps, sockets and locked
 		// pid file are this process's descriptors already.
 		if ho, pidFile, err = readHandover(opts.Handover); err != nil {
@@ -144,11 +171,14 @@ func Run(home string, opts Options) error {
 	log := slog.New(slog.NewTextHandler(dlog, nil))
 	slog.SetDefault(log)
 
-	reaper, err := supervise.NewReaper(ho.pids()...)
+	reaper, err := supervise.NewReaper(append(ho.pids(), ho.strayPids()...)...)
 	if err != nil {
 		return fmt.Errorf("become a child subreaper: %w", err)
 	}
 	defer reaper.Close()
+	if kp != nil {
+		kp.setReaper(reaper, early)
+	}
 
 	d := newDaemon(home, log, reaper)
 	d.access = acc
@@ -157,6 +187,15 @@ func Run(home string, opts Options) error {
 	defer d.cgroups.Close()
 	d.hub, d.logTable, d.daemonLog = hub, table, dlog
 	d.loadSettings()
+	if kp != nil {
+		kp.d, d.keep = d, kp
+		kp.c.OnError(func(err error) {
+			log.Error("the keeper is gone: a crash of this daemon would now stop the apps", "err", err)
+		})
+		d.pool.SetHooks(sockets.PoolHooks{Bound: kp.touch, Closing: kp.closing})
+		go kp.run()
+		defer kp.stop()
+	}
 	table.OnNotice(d.logNotice)
 	if err := d.initCluster(); err != nil {
 		return err
@@ -166,10 +205,17 @@ func Run(home string, opts Options) error {
 		if err := d.adopt(ho, opts.Handover); err != nil {
 			return err
 		}
+		if opts.Handover == "" {
+			log.Warn("daemon started again after a crash; its apps were kept running", "pid", os.Getpid(), "processes", len(ho.Procs))
+		}
 	} else if err := d.listen(); err != nil {
 		return err
 	} else {
 		log.Info("daemon started", "pid", os.Getpid(), "home", home, "version", api.Version)
+	}
+	if kp != nil {
+		kp.putHome()
+		kp.only()
 	}
 	if opts.Resurrect && ho == nil {
 		// Before ready: a boot unit (Type=notify) is started once the saved
@@ -181,7 +227,11 @@ func Run(home string, opts Options) error {
 		}
 	}
 	reportReady("ok")
-	notifySystemd("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
+	mainPID := os.Getpid()
+	if kp != nil {
+		mainPID = os.Getppid() // the keeper: systemd's main process
+	}
+	notifySystemd("READY=1\nMAINPID=" + strconv.Itoa(mainPID))
 	dropCodePages()
 	workCtx, stopWork := context.WithCancel(context.Background())
 	workDone := make(chan struct{})
@@ -222,6 +272,9 @@ loop:
 				break loop
 			}
 		}
+	}
+	if kp != nil {
+		kp.c.Bye() // stopping on purpose: the keeper lets everything go
 	}
 	d.shutdown() // ends the streams (logs, events) still open
 	stopWork()
@@ -310,6 +363,20 @@ func Main(home string, args []string) int {
 		return printCheck(os.Stdout)
 	}
 	opts, err := ParseOptions(args, os.Getenv)
+	if err == nil && opts.Handover == "" && !keeperOff(os.Getenv) {
+		if _, under := os.LookupEnv(keeper.EnvFD); !under {
+			// This process becomes the keeper, and runs the daemon as its
+			// child (package keeper).
+			argv := slices.Clone(os.Args)
+			if exe, err := os.Executable(); err == nil {
+				argv[0] = exe
+			}
+			return keeper.Run(keeper.Options{
+				Argv: argv, Env: os.Environ(), Once: []string{"--resurrect"},
+				Log: api.Home(home).Log(), ReadyEnv: api.EnvReadyFD, Strip: []string{"TEND_FAILPOINTS"},
+			})
+		}
+	}
 	if err == nil {
 		err = Run(home, opts)
 	}
@@ -405,7 +472,13 @@ func (d *Daemon) relisten() error {
 		return nil
 	}
 	d.log.Warn("socket file was removed; recreating it", "path", d.socketPath())
-	return d.listen()
+	if err := d.listen(); err != nil {
+		return err
+	}
+	if d.keep != nil {
+		d.keep.putHome()
+	}
+	return nil
 }
 
 func (d *Daemon) removeSocket() {

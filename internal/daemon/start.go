@@ -259,7 +259,16 @@ func (d *Daemon) procOptions(app spec.App, pmid, index int, set *sockets.Set, tu
 		Cgroups: d.cgroups,
 		Watches: d.watches,
 		Turns:   turns,
+		Keeper:  d.keeper(),
 	}
+}
+
+// keeper is the Keeper of the daemon's processes (nil: none).
+func (d *Daemon) keeper() supervise.Keeper {
+	if d.keep == nil {
+		return nil
+	}
+	return d.keep
 }
 
 // config is what process pmid of app runs.

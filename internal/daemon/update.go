@@ -427,6 +427,13 @@ func (pl *updatePlan) exec(bin string) error {
 	argv := append([]string{bin, api.DaemonArg}, daemonArgs(os.Args)...)
 	argv = append(argv, handoverArg, pl.path)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, api.EnvReadyFD+"=") })
+	if k := pl.d.keep; k != nil {
+		// The keeper's socket, for the next program of this daemon.
+		if _, err := unix.FcntlInt(uintptr(k.c.FD()), unix.F_SETFD, 0); err == nil {
+			env = append(env, k.c.Env())
+			defer unix.CloseOnExec(k.c.FD()) // the exec failed
+		}
+	}
 	err := failpoint("update-exec")
 	if err == nil {
 		err = syscall.Exec(bin, argv, env)

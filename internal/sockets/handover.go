@@ -63,6 +63,7 @@ func (p *Pool) Prune() int {
 	n := 0
 	for k, s := range p.socks {
 		if s.refs == 0 {
+			p.closing(k)
 			_ = s.close()
 			delete(p.socks, k)
 			n++
@@ -143,4 +144,31 @@ func (p *Pool) AdoptSet(owner string, h SetHandover) (*Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// Sync lists the pool's sockets against have (addresses a keeper holds,
+// package keeper): the new ones with duplicates of their descriptors, and
+// the addresses in have the pool no longer holds.
+func (p *Pool) Sync(have map[string]bool) (added []PooledSocket, gone []string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, s := range p.socks {
+		if have[k] {
+			continue
+		}
+		f, err := s.dup()
+		if err != nil {
+			for _, o := range added {
+				o.File.Close()
+			}
+			return nil, nil, err
+		}
+		added = append(added, PooledSocket{Addr: s.addr, Owner: s.owner, File: f})
+	}
+	for k := range have {
+		if p.socks[k] == nil {
+			gone = append(gone, k)
+		}
+	}
+	return added, gone, nil
 }

@@ -18,6 +18,29 @@ type Pool struct {
 	mu     sync.Mutex
 	socks  map[string]*pooled // by bound address (Addr.String)
 	closed bool
+	hooks  PoolHooks
+}
+
+// PoolHooks are told of the pool's changes (the daemon's keeper, which
+// holds duplicates of the sockets): Bound after a socket is bound, Closing
+// (under the pool's lock, so it may wait) before one closes, by its
+// address (Addr.String). Either may be nil.
+type PoolHooks struct {
+	Bound   func()
+	Closing func(key string)
+}
+
+// SetHooks sets the pool's hooks.
+func (p *Pool) SetHooks(h PoolHooks) {
+	p.mu.Lock()
+	p.hooks = h
+	p.mu.Unlock()
+}
+
+func (p *Pool) closing(key string) {
+	if p.hooks.Closing != nil {
+		p.hooks.Closing(key)
+	}
 }
 
 // listenBacklog asks for the largest accept queue; the kernel caps it at
@@ -89,6 +112,9 @@ func (p *Pool) Acquire(owner string, a Addr) (*Socket, error) {
 	}
 	s := &pooled{bound: b, owner: owner, refs: 1}
 	p.socks[b.addr.String()] = s
+	if p.hooks.Bound != nil {
+		p.hooks.Bound()
+	}
 	return &Socket{pool: p, s: s, name: a.Name}, nil
 }
 
@@ -152,5 +178,6 @@ func (s *Socket) Release() error {
 		return nil
 	}
 	delete(p.socks, s.s.addr.String())
+	p.closing(s.s.addr.String())
 	return s.s.close()
 }

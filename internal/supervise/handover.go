@@ -55,6 +55,10 @@ type Handover struct {
 	LogDropped int64        `json:"log_dropped"`
 	Spawns     int          `json:"spawns"`
 	Run        *RunHandover `json:"run,omitempty"`
+	// Strays are runs a reload or a stop had not finished with when the
+	// daemon crashed (only a Keeper's records have them): the next daemon
+	// stops them.
+	Strays []*RunHandover `json:"strays,omitempty"`
 
 	pumped chan struct{}
 	run    *run
@@ -218,7 +222,14 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	st.exitCode, st.exitSignal, st.exitReason = h.ExitCode, h.ExitSignal, h.ExitReason
 	st.reason, st.restartReason, st.spawns = h.Reason, h.AutoReason, h.Spawns
 	p.logDropped.Store(h.LogDropped)
+	file := func(i int) *os.File {
+		if i < 0 || i >= len(fds) {
+			return nil
+		}
+		return fds[i]
+	}
 	if h.Run == nil {
+		p.adoptStrays(h.Strays, file)
 		delayed := st.status == api.StatusWaitingRestart && !h.RestartAt.IsZero()
 		if !delayed && (st.status == api.StatusWaitingRestart || st.status == api.StatusLaunching || st.status == api.StatusStopping) {
 			st.status = api.StatusStopped
@@ -232,12 +243,6 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		return p, nil
 	}
 	rh := h.Run
-	file := func(i int) *os.File {
-		if i < 0 || i >= len(fds) {
-			return nil
-		}
-		return fds[i]
-	}
 	cfg := st.cfg
 	app := &cfg.App.Spec
 	ctx, cancel := context.WithCancel(context.Background())
@@ -288,6 +293,8 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	}
 	r.ready = rh.Ready
 	st.run = r
+	p.addRun(r)
+	p.adoptStrays(h.Strays, file)
 	p.publish()
 	onExit := func(ws unix.WaitStatus) {
 		p.post(func() {
@@ -382,4 +389,57 @@ func (p *Proc) armDelayedRestart(at time.Time) {
 	p.st.timer = p.clock.AfterFunc(delay, func() {
 		p.post(func() { p.enqueue(func() { p.delayedRestart(gen) }) })
 	})
+}
+
+// adoptStrays takes over the runs a daemon that crashed had not finished
+// with (a reload's new run not yet ready, or its old one being stopped):
+// their output is read into the app's log files and they are stopped with
+// the stop sequence, as the operation the crash cut short would have.
+func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) {
+	cfg := p.st.cfg
+	app := &cfg.App.Spec
+	for _, rh := range strays {
+		ctx, cancel := context.WithCancel(context.Background())
+		r := &run{cfg: cfg, pid: rh.PID, startedAt: rh.StartedAt, ctx: ctx, cancel: cancel, ready: rh.Ready}
+		r.proc, _ = os.FindProcess(rh.PID)
+		r.stdin = file(rh.Stdin)
+		for _, i := range []int{rh.Channel, rh.Notify} {
+			if f := file(i); f != nil {
+				f.Close() // it is being stopped: nothing to say to it
+			}
+		}
+		outs := [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
+		logOpts := cfg.Logs
+		logOpts.Dropped = &p.logDropped
+		sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
+		if err != nil {
+			sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
+		}
+		r.sink = sink
+		p.logTally.opened(sink)
+		if outs[0] != nil && outs[1] != nil {
+			p.startPumps(r, outs, [2][]byte{})
+		} else {
+			closeAll(outs[:])
+			p.logTally.closing(sink)
+			sink.Close()
+			r.pumped = make(chan struct{})
+			close(r.pumped)
+		}
+		p.addRun(r)
+		p.o.Log.Warn("stopping a process the daemon had not finished with when it died", "app", app.Name, "id", p.o.PMID, "pid", rh.PID)
+		p.post(func() { p.stopRun(r, func(bool) { r.release() }) })
+		onExit := func(ws unix.WaitStatus) {
+			p.post(func() {
+				r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
+				r.cancel()
+				p.exited(r)
+			})
+		}
+		if rh.Exited {
+			onExit(unix.WaitStatus(rh.WaitStatus))
+		} else {
+			p.o.Reaper.Adopt(rh.PID, onExit)
+		}
+	}
 }

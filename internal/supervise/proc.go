@@ -78,6 +78,10 @@ type Options struct {
 	// cgroup): limits hold for the run's whole tree, and stopping it
 	// leaves no descendant behind.
 	Cgroups *cgroup.Manager
+
+	// Keeper, when not nil, is told the state whenever it changes (see
+	// Keeper), so that the apps outlive a crash of the daemon.
+	Keeper Keeper
 }
 
 // deps are the Options a Proc keeps: all but the Config, which its loop
@@ -92,6 +96,7 @@ type deps struct {
 	Log                   *slog.Logger
 	Self, Preload, RunDir string
 	Cgroups               *cgroup.Manager
+	Keeper                Keeper
 	Watches               *watch.Hub
 	Turns                 *Turns
 	HookTimeout           time.Duration
@@ -101,7 +106,7 @@ func (o *Options) deps() deps {
 	return deps{
 		PMID: o.PMID, Index: o.Index, Env: o.Env, Reaper: o.Reaper, Hub: o.Hub, Pumps: o.Pumps,
 		Notify: o.Notify, Log: o.Log, Self: o.Self, Preload: o.Preload, RunDir: o.RunDir,
-		Cgroups: o.Cgroups,
+		Cgroups: o.Cgroups, Keeper: o.Keeper,
 		Watches: o.Watches, Turns: o.Turns, HookTimeout: o.HookTimeout,
 	}
 }
@@ -181,6 +186,15 @@ type state struct {
 	restartHook bool            // on_restart is due once the run starts
 	hooks       map[string]bool // the hooks running
 	doneWaiters []func()        // AwaitDone's
+
+	// For the Keeper (keep.go): the live runs, a count of their changes,
+	// what it was told last and where each run's descriptors are in
+	// what it keeps; forgot once it was told the process is deleted.
+	runs    []*run
+	runsGen int
+	kept    keptState
+	keptFDs map[*run]runFDs
+	forgot  bool
 }
 
 // cfgInfo is a Config with what is derived from it lazily: the version
@@ -270,6 +284,10 @@ func (p *Proc) loop() {
 			if p.st.deleted && !p.st.busy && !p.closed {
 				p.closed = true
 				close(p.done)
+				if p.o.Keeper != nil {
+					p.st.forgot = true
+					p.o.Keeper.Forget(p.st.uniqueID)
+				}
 				time.AfterFunc(pumpGrace, p.cancelPumps)
 			}
 			p.mu.Unlock()

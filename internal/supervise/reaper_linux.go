@@ -129,6 +129,25 @@ func (r *Reaper) Resume() {
 	}
 }
 
+// Deliver reports the exit of pid, a process another reaped: the keeper,
+// whose children the apps of a daemon that crashed became (package
+// keeper). It goes where an exit this reaper collected would.
+func (r *Reaper) Deliver(pid int, ws unix.WaitStatus) {
+	r.pass.Lock()
+	defer r.pass.Unlock()
+	r.mu.Lock()
+	cb := r.waiters[pid]
+	delete(r.waiters, pid)
+	if cb == nil && r.expect[pid] {
+		r.early[pid] = ws
+		delete(r.expect, pid)
+	}
+	r.mu.Unlock()
+	if cb != nil {
+		cb(ws)
+	}
+}
+
 func (r *Reaper) reapAll() {
 	r.pass.Lock()
 	defer r.pass.Unlock()

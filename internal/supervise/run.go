@@ -201,6 +201,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 	}
 	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, p.clock.Now(), pipes[1]
 	p.startPumps(r, [2]*os.File{pipes[2], pipes[4]}, [2][]byte{})
+	p.addRun(r)
 
 	if r.ch != nil || r.notifier != nil {
 		go r.watch(p, app.WaitReady)

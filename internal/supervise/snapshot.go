@@ -59,7 +59,11 @@ func (p *Proc) publish() {
 		autoReason: st.restartReason,
 		health:     st.health.text,
 	})
+	p.keep()
 }
+
+// UniqueID is the process's unique id (PM2's unique_id).
+func (p *Proc) UniqueID() string { return p.view.Load().uniqueID }
 
 // PMID is the process's id.
 func (p *Proc) PMID() int { return p.o.PMID }
