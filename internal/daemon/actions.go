@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/failpoint"
 	"github.com/tendpm/tend/internal/spec"
 	"github.com/tendpm/tend/internal/supervise"
 )
@@ -209,7 +211,12 @@ func (d *Daemon) scale(sc scope, name, instances string) ([]*supervise.Proc, err
 		return nil, err
 	}
 	defer d.reg.unpin(set)
-	kept, added, err := d.resize(app, ps, set, nil)
+	var report progress
+	if failpoint.On("scale") {
+		// A crash once the first new instance started (tests).
+		report = func(*supervise.Proc, time.Duration, error) { failpoint.Crash("scale") }
+	}
+	kept, added, err := d.resize(app, ps, set, report)
 	return append(kept, added...), err
 }
 

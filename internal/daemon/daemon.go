@@ -206,6 +206,8 @@ func Run(home string, opts Options) error {
 			return err
 		}
 		if opts.Handover == "" {
+			// An update the crash cut short before its exec.
+			_ = os.Remove(api.Home(home).Path(api.UpdateFile))
 			log.Warn("daemon started again after a crash; its apps were kept running", "pid", os.Getpid(), "processes", len(ho.Procs))
 		}
 	} else if err := d.listen(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/failpoint"
 	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/spec"
 )
@@ -99,6 +100,7 @@ func (d *Daemon) writeDump(b []byte) error {
 			}
 		}
 	}
+	failpoint.Crash("save")
 	if err := safefile.WriteFile(path, b, 0o600, safefile.Owner{}); err != nil {
 		return fmt.Errorf("save: %v; the previous list is intact: %w", err, api.ErrUnavailable)
 	}

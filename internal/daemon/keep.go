@@ -58,6 +58,7 @@ type keep struct {
 	seq atomic.Int64
 
 	dirty chan struct{}
+	onlyC chan chan struct{}
 	done  chan struct{}
 
 	// The sync goroutine's: what the keeper holds of the registry.
@@ -73,7 +74,7 @@ type keep struct {
 }
 
 func newKeep(c *keeper.Client) *keep {
-	return &keep{c: c, dirty: make(chan struct{}, 1), done: make(chan struct{}), socks: map[string]bool{}}
+	return &keep{c: c, dirty: make(chan struct{}, 1), onlyC: make(chan chan struct{}), done: make(chan struct{}), socks: map[string]bool{}}
 }
 
 // Keep records a process (supervise.Keeper).
@@ -124,6 +125,9 @@ func (k *keep) run() {
 		select {
 		case <-k.dirty:
 			k.syncRegistry()
+		case reply := <-k.onlyC:
+			k.syncOnly()
+			close(reply)
 		case <-k.done:
 			return
 		}
@@ -212,6 +216,15 @@ func (k *keep) putHome() {
 // only drops what the keeper holds of processes and sockets this daemon
 // does not have (after it took over).
 func (k *keep) only() {
+	reply := make(chan struct{})
+	select {
+	case k.onlyC <- reply:
+		<-reply
+	case <-k.done:
+	}
+}
+
+func (k *keep) syncOnly() {
 	k.syncRegistry()
 	keys := []string{"home", "reg"}
 	for key := range k.socks {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/failpoint"
 	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
@@ -414,6 +415,7 @@ func (pl *updatePlan) resume() {
 // exec replaces the daemon's program with bin, handing everything over; it
 // returns only if the exec failed, after resuming.
 func (pl *updatePlan) exec(bin string) error {
+	failpoint.Crash("update-before-exec")
 	for _, ho := range pl.hos {
 		ho.Commit()
 	}
@@ -434,12 +436,12 @@ func (pl *updatePlan) exec(bin string) error {
 			defer unix.CloseOnExec(k.c.FD()) // the exec failed
 		}
 	}
-	err := failpoint("update-exec")
+	err := failpoint.Fail("update-exec")
 	if err == nil {
 		err = syscall.Exec(bin, argv, env)
 	}
 	pl.d.log.Error("exec the new binary failed; trying the running one", "binary", bin, "err", err)
-	err2 := failpoint("update-exec-self")
+	err2 := failpoint.Fail("update-exec-self")
 	if err2 == nil {
 		err2 = syscall.Exec("/proc/self/exe", argv, env)
 	}
@@ -449,14 +451,6 @@ func (pl *updatePlan) exec(bin string) error {
 	return err
 }
 
-// failpoint fails the step name when TEND_FAILPOINTS lists it: tests make
-// the exec fail this way (docs/update.md).
-func failpoint(name string) error {
-	if slices.Contains(strings.Split(os.Getenv("TEND_FAILPOINTS"), ","), name) {
-		return fmt.Errorf("failpoint %s", name)
-	}
-	return nil
-}
 
 // cloexec sets FD_CLOEXEC again on the descriptors exec was to keep.
 func (pl *updatePlan) cloexec() {

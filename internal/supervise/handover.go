@@ -228,8 +228,9 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		}
 		return fds[i]
 	}
+	strays := p.adoptStrays(h.Strays, file)
+	defer strays() // once the Proc's state is no longer touched here
 	if h.Run == nil {
-		p.adoptStrays(h.Strays, file)
 		delayed := st.status == api.StatusWaitingRestart && !h.RestartAt.IsZero()
 		if !delayed && (st.status == api.StatusWaitingRestart || st.status == api.StatusLaunching || st.status == api.StatusStopping) {
 			st.status = api.StatusStopped
@@ -294,7 +295,6 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	r.ready = rh.Ready
 	st.run = r
 	p.addRun(r)
-	p.adoptStrays(h.Strays, file)
 	p.publish()
 	onExit := func(ws unix.WaitStatus) {
 		p.post(func() {
@@ -395,7 +395,16 @@ func (p *Proc) armDelayedRestart(at time.Time) {
 // with (a reload's new run not yet ready, or its old one being stopped):
 // their output is read into the app's log files and they are stopped with
 // the stop sequence, as the operation the crash cut short would have.
-func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) {
+//
+// It returns what starts the stops, to call once Adopt no longer touches
+// the Proc's state (the loop runs from then on).
+func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) (start func()) {
+	var starts []func()
+	start = func() {
+		for _, f := range starts {
+			f()
+		}
+	}
 	cfg := p.st.cfg
 	app := &cfg.App.Spec
 	for _, rh := range strays {
@@ -428,7 +437,6 @@ func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) {
 		}
 		p.addRun(r)
 		p.o.Log.Warn("stopping a process the daemon had not finished with when it died", "app", app.Name, "id", p.o.PMID, "pid", rh.PID)
-		p.post(func() { p.stopRun(r, func(bool) { r.release() }) })
 		onExit := func(ws unix.WaitStatus) {
 			p.post(func() {
 				r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
@@ -436,10 +444,14 @@ func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) {
 				p.exited(r)
 			})
 		}
-		if rh.Exited {
-			onExit(unix.WaitStatus(rh.WaitStatus))
-		} else {
-			p.o.Reaper.Adopt(rh.PID, onExit)
-		}
+		starts = append(starts, func() {
+			p.post(func() { p.stopRun(r, func(bool) { r.release() }) })
+			if rh.Exited {
+				onExit(unix.WaitStatus(rh.WaitStatus))
+			} else {
+				p.o.Reaper.Adopt(rh.PID, onExit)
+			}
+		})
 	}
+	return start
 }

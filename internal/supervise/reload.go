@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tendpm/tend/api"
+	"github.com/tendpm/tend/internal/failpoint"
 	"github.com/tendpm/tend/internal/spec"
 )
 
@@ -68,7 +69,10 @@ func (p *Proc) reloadOp(cfg *Config, reply func(error)) {
 			})
 			return
 		}
+		failpoint.Crash("reload-ready")
 		p.takeOver(old, next)
+		p.publish()
+		failpoint.Crash("reload-stop")
 		p.drain(old, func() {
 			p.stopRun(old, func(gone bool) {
 				if !gone {

@@ -1,0 +1,297 @@
+package integration
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tendpm/tend/api"
+)
+
+// Apps outlive a crash of the daemon (docs/keeper.md): `tend daemon` is a
+// keeper that holds what the apps use and starts the daemon again, which
+// takes every app over.
+
+// lineApp writes numbered lines, one write each, some 20,000 a second,
+// and every 100th number to stderr too; SIGINT ends it between two lines.
+const lineApp = `import os, signal, time
+signal.signal(signal.SIGINT, lambda *a: os._exit(0))
+i = 0
+while True:
+    os.write(1, b"n %07d ok\n" % i)
+    if i % 100 == 0:
+        os.write(2, b"e %07d\n" % i)
+    i += 1
+    if i % 50 == 0:
+        time.sleep(0.002)
+`
+
+// crashSetup starts, in a new home whose daemon gets failpoints, a line
+// writer, a Python app on a tend socket (2 instances) and a Node cluster
+// app (2 instances), and load on both servers.
+type crashSetup struct {
+	h              *harness
+	addr, nodeAddr string
+	loads          []*load
+}
+
+func newCrashSetup(t *testing.T, failpoints string, before ...func(s *crashSetup)) *crashSetup {
+	h := newHarness(t)
+	if failpoints != "" {
+		h.env = append(h.env, "TEND_FAILPOINTS="+failpoints)
+	}
+	lines := filepath.Join(h.dir, "lines.py")
+	if err := os.WriteFile(lines, []byte(lineApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &crashSetup{h: h}
+	s.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	s.nodeAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	h.ok("start", lines, "--name", "cnt")
+	h.ok("start", app("web.py"), "--name", "web", "-i", "2", "--listen", "tcp://"+s.addr)
+	h.runEnv([]string{"PORT=" + strings.TrimPrefix(s.nodeAddr, "127.0.0.1:")}, "start", app("web.js"), "--name", "nweb", "-i", "2")
+	h.waitStatus("web", api.StatusOnline, 20*time.Second)
+	h.waitStatus("nweb", api.StatusOnline, 20*time.Second)
+	h.waitStatus("cnt", api.StatusOnline, 10*time.Second)
+	waitHTTP(t, s.addr)
+	waitHTTP(t, s.nodeAddr)
+	h.waitLog("cnt", "n 0005000 ok", 20*time.Second)
+	for _, f := range before {
+		f(s)
+	}
+	s.loads = []*load{startLoad(s.addr, 2, false), startLoad(s.addr, 1, true), startLoad(s.nodeAddr, 2, true)}
+	time.Sleep(200 * time.Millisecond)
+	return s
+}
+
+// finish stops the load (not one request may have failed), then the line
+// writer, and checks that every line it wrote is in its logs once.
+func (s *crashSetup) finish(t *testing.T) {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond)
+	for _, l := range s.loads {
+		if r := l.stop(); r.failed > 0 || r.ok == 0 {
+			t.Errorf("load: %s; first errors: %v", r, r.errs)
+		}
+	}
+	s.loads = nil
+	h := s.h
+	mark := len(h.readLog("cnt", "out"))
+	h.waitFor("lines after the crash", 10*time.Second, func() bool { return len(h.readLog("cnt", "out")) > mark+2000 })
+	h.ok("stop", "cnt")
+	n := checkCounted(t, h.readLog("cnt", "out"), "n", " ok", 1)
+	checkCounted(t, h.readLog("cnt", "err"), "e", "", 100)
+	t.Logf("%d lines, each once", n)
+}
+
+// table is what a crash must not change: per id, the name, pid, status,
+// restarts, uptime and unique id.
+func table(ps []api.Process) map[int]string {
+	m := map[int]string{}
+	for _, p := range ps {
+		m[p.PMID] = strings.Join([]string{p.Name, strconv.Itoa(p.PID), p.Env.Status, strconv.Itoa(p.Env.RestartTime),
+			strconv.FormatInt(p.Env.PMUptime, 10), p.Env.UniqueID}, " ")
+	}
+	return m
+}
+
+// kill9 kills the daemon with SIGKILL and returns its pid.
+func (h *harness) kill9() int {
+	h.t.Helper()
+	pid := h.daemonPid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		h.t.Fatal(err)
+	}
+	return pid
+}
+
+// TestKeeperKill9: kill -9 of the daemon, three times at random instants
+// (and once after tend update) while the apps serve and log: the next
+// command is answered by a new daemon with the same table (ids, pids,
+// statuses, restart counts, uptimes, unique ids), no request fails, no
+// line is lost or written twice, and the stopped app stays stopped.
+// tend kill then leaves no process (the harness checks).
+func TestKeeperKill9(t *testing.T) {
+	t.Parallel()
+	s := newCrashSetup(t, "", func(s *crashSetup) {
+		h := s.h
+		h.ok("start", app("sleeper.sh"), "--name", "idle")
+		h.ok("stop", "idle")
+		// A restart count that must survive (before the load starts).
+		h.ok("restart", "nweb")
+		h.waitStatus("nweb", api.StatusOnline, 10*time.Second)
+		waitHTTP(t, s.nodeAddr)
+	})
+	h := s.h
+	before := table(h.jlist())
+	for i := range 4 {
+		if i == 3 {
+			h.ok("update") // the keeper's socket crosses the exec
+		}
+		time.Sleep(time.Duration(100+i*137) * time.Millisecond)
+		old := h.kill9()
+		after := table(h.jlist()) // waits in the socket's backlog for the next daemon
+		if d := h.daemonPid(); d == old || d == 0 {
+			t.Fatalf("kill %d: daemon pid %d after killing %d", i+1, d, old)
+		}
+		for id, b := range before {
+			if after[id] != b {
+				t.Errorf("kill %d: process %d is %q, was %q", i+1, id, after[id], b)
+			}
+		}
+		if len(after) != len(before) {
+			t.Errorf("kill %d: %d processes, were %d", i+1, len(after), len(before))
+		}
+	}
+	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); bytes.Count(log, []byte("daemon started again after a crash")) != 4 {
+		t.Errorf("tend.log does not tell of 4 crashes:\n%s", tail(string(log), 20))
+	}
+	// The new daemon supervises: a reload on the adopted sockets, a crash
+	// restarted by policy.
+	h.ok("reload", "web")
+	s.finish(t)
+	p := h.procs("nweb")[0]
+	syscall.Kill(p.PID, syscall.SIGKILL)
+	h.waitFor("nweb restarted after its crash", 10*time.Second, func() bool { q := h.procs("nweb")[0]; return q.PID != p.PID && q.PID > 0 })
+	if st := h.proc("idle").Env.Status; st != api.StatusStopped {
+		t.Errorf("idle is %s after the crashes, was stopped", st)
+	}
+}
+
+// TestKeeperFailpoints: kill -9 of the daemon in the middle of save,
+// reload, scale and update (failpoints, as containerd's): the next daemon
+// has the table, no request fails, no line is lost, no process is left
+// unsupervised, and the operation can be run again.
+func TestKeeperFailpoints(t *testing.T) {
+	t.Parallel()
+	// webPids are the pids of the web.py processes of the home.
+	webPids := func(h *harness) []int {
+		var out []int
+		for _, pid := range processesWithEnv("TEND_HOME=" + h.home) {
+			cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			if bytes.Contains(cmd, []byte("web.py")) && procState(pid) != "Z" {
+				out = append(out, pid)
+			}
+		}
+		return out
+	}
+	// supervisedWeb waits until every web.py process is an instance of
+	// the table's web, online, n of them.
+	supervisedWeb := func(h *harness, n int) {
+		h.t.Helper()
+		h.waitFor("every web.py process in the table", 20*time.Second, func() bool {
+			ps := h.procs("web")
+			if len(ps) != n {
+				return false
+			}
+			pids := webPids(h)
+			if len(pids) != n {
+				return false
+			}
+			for _, p := range ps {
+				if p.Env.Status != api.StatusOnline || !contains(pids, p.PID) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	t.Run("save", func(t *testing.T) {
+		t.Parallel()
+		s := newCrashSetup(t, "save@2")
+		h := s.h
+		h.ok("save")
+		dump := filepath.Join(h.home, "dump.pm2")
+		saved, err := os.ReadFile(dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ok("start", app("sleeper.sh"), "--name", "extra") // the list changes
+		before := table(h.jlist())
+		if r := h.run("save"); r.code == 0 {
+			t.Fatalf("save went on through its failpoint: %s", r)
+		}
+		after := table(h.jlist())
+		for id, b := range before {
+			if after[id] != b {
+				t.Errorf("process %d is %q, was %q", id, after[id], b)
+			}
+		}
+		if now, _ := os.ReadFile(dump); !bytes.Equal(now, saved) {
+			t.Errorf("the dump changed in a save cut short")
+		}
+		h.ok("save")
+		if now, _ := os.ReadFile(dump); bytes.Equal(now, saved) {
+			t.Errorf("save after the crash did not write the dump")
+		}
+		s.finish(t)
+	})
+	for _, fp := range []string{"reload-ready", "reload-stop"} {
+		t.Run(fp, func(t *testing.T) {
+			t.Parallel()
+			s := newCrashSetup(t, fp)
+			h := s.h
+			if r := h.run("reload", "web"); r.code == 0 {
+				t.Fatalf("reload went on through its failpoint: %s", r)
+			}
+			supervisedWeb(h, 2)
+			h.ok("reload", "web")
+			supervisedWeb(h, 2)
+			s.finish(t)
+		})
+	}
+	t.Run("scale", func(t *testing.T) {
+		t.Parallel()
+		s := newCrashSetup(t, "scale")
+		h := s.h
+		if r := h.run("scale", "web", "4"); r.code == 0 {
+			t.Fatalf("scale went on through its failpoint: %s", r)
+		}
+		n := len(h.procs("web"))
+		if n < 3 || n > 4 {
+			t.Fatalf("%d instances of web after a scale to 4 cut short", n)
+		}
+		// An instance added and not started yet is in the table, stopped:
+		// start starts it.
+		h.ok("start", "web")
+		h.ok("scale", "web", "4")
+		supervisedWeb(h, 4)
+		h.ok("scale", "web", "2")
+		supervisedWeb(h, 2)
+		s.finish(t)
+	})
+	t.Run("update-before-exec", func(t *testing.T) {
+		t.Parallel()
+		s := newCrashSetup(t, "update-before-exec")
+		h := s.h
+		before := table(h.jlist())
+		if r := h.run("update"); r.code == 0 {
+			t.Fatalf("update went on through its failpoint: %s", r)
+		}
+		after := table(h.jlist())
+		for id, b := range before {
+			if after[id] != b {
+				t.Errorf("process %d is %q, was %q", id, after[id], b)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(h.home, api.UpdateFile)); err == nil {
+			t.Errorf("the handover of the update cut short is still there")
+		}
+		h.ok("update")
+		s.finish(t)
+	})
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
