@@ -148,8 +148,10 @@ Documentation=https://github.com/tendpm/tend
 After=network.target
 
 [Service]
+# tend daemon is the keeper (this unit's main process), which runs the
+# daemon as its child: the daemon says READY=1 and names the keeper MAINPID.
 Type=notify
-NotifyAccess=main
+NotifyAccess=all
 User=%[1]s
 Environment=%[2]s=%[3]s
 Environment=HOME=%[4]s

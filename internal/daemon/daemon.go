@@ -376,6 +376,7 @@ func Main(home string, args []string) int {
 			return keeper.Run(keeper.Options{
 				Argv: argv, Env: os.Environ(), Once: []string{"--resurrect"},
 				Log: api.Home(home).Log(), ReadyEnv: api.EnvReadyFD, Strip: []string{"TEND_FAILPOINTS"},
+				Idle: dropCodePages,
 			})
 		}
 	}

@@ -451,7 +451,6 @@ func (pl *updatePlan) exec(bin string) error {
 	return err
 }
 
-
 // cloexec sets FD_CLOEXEC again on the descriptors exec was to keep.
 func (pl *updatePlan) cloexec() {
 	for _, f := range pl.keep {

@@ -32,6 +32,9 @@ type Options struct {
 	// Strip lists the variables a daemon started again does not get (the
 	// failpoints of a test).
 	Strip []string
+	// Idle is called once the first daemon started, and after each
+	// start again: the keeper gives back the memory its start took.
+	Idle func()
 }
 
 type entry struct {
@@ -79,6 +82,7 @@ func Run(o Options) int {
 		return 1
 	}
 	var restart <-chan time.Time
+	idle := time.After(500 * time.Millisecond)
 	for {
 		select {
 		case s := <-sigs:
@@ -88,6 +92,7 @@ func Run(o Options) int {
 				}
 				if k.pid == 0 && k.conn < 0 && restart == nil {
 					restart = time.After(k.backoff())
+					idle = time.After(2 * time.Second)
 				}
 				continue
 			}
@@ -120,6 +125,11 @@ func Run(o Options) int {
 			if err := k.start(events); err != nil {
 				k.logf("cannot start the daemon again: %v; retrying", err)
 				restart = time.After(time.Second)
+			}
+		case <-idle:
+			idle = nil
+			if o.Idle != nil {
+				o.Idle()
 			}
 		}
 	}

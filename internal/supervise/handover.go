@@ -307,6 +307,12 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		go r.watch(p, app.WaitReady)
 	}
 	p.post(func() {
+		if st.status == api.StatusStopping {
+			// A daemon that crashed while stopping it (only a Keeper's
+			// records say so): finish the stop.
+			p.enqueue(func() { p.stop(func(error) { p.opDone() }) })
+			return
+		}
 		p.syncWatch()
 		if st.status == api.StatusLaunching && !r.ready {
 			r.onReady(func(err error) { p.becameReady(r, err) })
