@@ -64,7 +64,7 @@ func NewCmdStartup(f *Factory, runF func(*StartupOptions) error) *cobra.Command 
 		Short: "Start tend and the saved apps at boot (a systemd unit or an OpenRC service)",
 		Long: "Write a boot service that runs the daemon for a user and starts the apps saved with tend save;\n" +
 			"enable it and start it now. The init system is the one running (else the one installed:\n" +
-			"systemd first, as PM2), or the one named.\n" +
+			"systemd first, as PM2 does), or the one named.\n" +
 			"systemd: the unit /etc/systemd/system/tend-USER.service, Type=notify: systemd sees it started\n" +
 			"once the saved apps are. openrc: the script /etc/init.d/tend-USER, run by supervise-daemon,\n" +
 			"added to the default runlevel.\n" +
