@@ -147,7 +147,12 @@ func (c *Client) doStart(ctx context.Context, method, route string, query url.Va
 		resp, err = send()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("talk to the tend daemon: %v: %w", err, api.ErrUnavailable)
+		cut := cutWithoutAnswer(err)
+		err = fmt.Errorf("talk to the tend daemon: %v: %w", err, api.ErrUnavailable)
+		if cut {
+			err = cutError{err}
+		}
+		return nil, err
 	}
 	if v := resp.Header.Get(api.HeaderVersion); v != "" && v != api.Version && c.opts.OnVersionMismatch != nil {
 		c.warnOnce.Do(func() { c.opts.OnVersionMismatch(api.Version, v) })
@@ -591,7 +596,19 @@ func (c *Client) Profile(ctx context.Context, q api.ProfileQuery) ([]byte, error
 func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse, error) {
 	var out api.UpdateResponse
 	m, p := split(api.RouteUpdate)
+	deadline := time.Now().Add(time.Minute)
 	resp, err := c.doStart(ctx, m, p, nil, api.UpdateRequest{Binary: binary}, false)
+	for errors.As(err, new(cutError)) && time.Now().Before(deadline) && ctx.Err() == nil {
+		// Another update's exec closed our connection before the daemon
+		// answered: its listener had accepted us, but our request was read
+		// (and refused: one update at a time) or not even read when it
+		// exec'd. An update that runs answers before it execs, so ours did
+		// not run: send it again, on a new connection, which waits in the
+		// socket's backlog for the next daemon (docs/update.md).
+		c.http.CloseIdleConnections()
+		time.Sleep(20 * time.Millisecond)
+		resp, err = c.doStart(ctx, m, p, nil, api.UpdateRequest{Binary: binary}, false)
+	}
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Status == http.StatusNotFound && strings.HasPrefix(e.Message, "no route ") {
@@ -605,7 +622,7 @@ func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse,
 		return out, fmt.Errorf("read the daemon's answer to update: %v: %w", err, api.ErrInternal)
 	}
 	// The daemon execs now; clients wait in its socket's backlog meanwhile.
-	deadline := time.Now().Add(time.Minute)
+	deadline = time.Now().Add(time.Minute)
 	mp, pp := split(api.RoutePing)
 	for {
 		var ping api.PingResponse
@@ -636,6 +653,18 @@ func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse,
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// cutWithoutAnswer reports whether err, from a round trip, is a
+// connection the daemon closed before it answered: at EOF, or reset.
+func cutWithoutAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// cutError is a request whose connection the daemon closed before it
+// answered (cutWithoutAnswer).
+type cutError struct{ error }
+
+func (e cutError) Unwrap() error { return e.error }
 
 // ErrNoRoute is a daemon too old for a request.
 var ErrNoRoute = errors.New("the daemon does not know this request")

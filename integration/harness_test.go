@@ -75,13 +75,10 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.env = append(os.Environ(), "TEND_HOME="+h.home, "NO_COLOR=1",
-		// With a race-enabled tend, reports land next to the home. A
-		// race-built CLI sleeps a second as it exits (the race runtime's
-		// atexit_sleep_ms=1000); atexit_sleep_ms=0 cuts the suite from
-		// ~850 s to ~130 s, but it makes TestUpdateConcurrent and
-		// TestUpdateExecFails flaky (an update request cut by the exec: EOF;
-		// a line written twice when an exec fails): kept until those are fixed.
-		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1")
+		// With a race-enabled tend, reports land next to the home. The race
+		// runtime sleeps a second as a process exits (atexit_sleep_ms=1000),
+		// so every CLI would: 0 cuts the suite from ~850 s to ~130 s.
+		"GORACE=log_path="+filepath.Join(base, "race")+" halt_on_error=1 atexit_sleep_ms=0")
 	t.Cleanup(h.cleanup)
 	return h
 }

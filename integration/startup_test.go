@@ -45,14 +45,14 @@ func TestStartupUnit(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 
-	h.fail(`tend startup supports systemd only, not "upstart"`, "startup", "upstart")
+	h.fail(`tend startup supports systemd and openrc, not "upstart"`, "startup", "upstart")
 	h.fail(`user "nobody-such-user"`, "startup", "--print", "-u", "nobody-such-user")
-	h.fail("no unit at /etc/systemd/system/tend-nothing-here.service", "unstartup", "--service-name", "tend-nothing-here")
+	h.fail("no systemd service at /etc/systemd/system/tend-nothing-here.service", "unstartup", "systemd", "--service-name", "tend-nothing-here")
 
 	needRootTools(t, "useradd")
 	u := newTestUser(t)
 	openToAll(t, h.dir) // its working directory
-	r := h.runAs(u, "startup")
+	r := h.runAs(u, "startup", "systemd")
 	if r.code != 1 || !strings.Contains(r.stdout, "sudo env PATH=$PATH "+tendBin+" startup systemd -u "+u.name+" --hp /home/"+u.name+"\n") {
 		t.Errorf("startup as %s: %s", u.name, r)
 	}

@@ -24,9 +24,14 @@ type StartupOptions struct {
 	Print       bool
 	// UnitDir is where units go (systemd's for the system's services).
 	UnitDir string
+	// InitDir is where OpenRC's service scripts go.
+	InitDir string
+	// Root is where the running init system is looked for ("/").
+	Root string
 	// Self is the tend binary the unit runs.
 	Self string
-	// Run runs a command (systemctl) and returns its combined output.
+	// Run runs a command (systemctl, rc-update, rc-service) and returns
+	// its combined output.
 	Run func(name string, args ...string) ([]byte, error)
 }
 
@@ -34,6 +39,8 @@ func newStartupOptions(f *Factory) *StartupOptions {
 	return &StartupOptions{
 		IO:      f.IOStreams,
 		UnitDir: "/etc/systemd/system",
+		InitDir: "/etc/init.d",
+		Root:    "/",
 		Run:     func(name string, args ...string) ([]byte, error) { return exec.Command(name, args...).CombinedOutput() },
 	}
 }
@@ -42,7 +49,7 @@ func (o *StartupOptions) flags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVarP(&o.User, "user", "u", "", "user the daemon and its apps run as (default: who runs the command)")
 	fs.StringVar(&o.HomePath, "hp", "", "that user's home; tend's home is HOME/.tend (default: the user's)")
-	fs.StringVar(&o.ServiceName, "service-name", "", "name of the unit (default tend-USER)")
+	fs.StringVar(&o.ServiceName, "service-name", "", "name of the unit or service script (default tend-USER)")
 }
 
 // NewCmdStartup builds startup; runF, if not nil, runs instead of
@@ -53,12 +60,16 @@ func NewCmdStartup(f *Factory, runF func(*StartupOptions) error) *cobra.Command 
 	}
 	opts := newStartupOptions(f)
 	cmd := &cobra.Command{
-		Use:   "startup [systemd]",
-		Short: "Start tend and the saved apps at boot (a systemd unit)",
-		Long: "Write a systemd unit that runs the daemon for a user at boot and starts the apps saved with\n" +
-			"tend save; enable it and start it now. The unit is Type=notify: systemd sees it started once the\n" +
-			"saved apps are. It needs root; run by another user it prints the command to run with sudo.\n" +
-			"--print writes the unit to stdout and changes nothing. Only systemd is supported.",
+		Use:   "startup [systemd|openrc]",
+		Short: "Start tend and the saved apps at boot (a systemd unit or an OpenRC service)",
+		Long: "Write a boot service that runs the daemon for a user and starts the apps saved with tend save;\n" +
+			"enable it and start it now. The init system is the one running (else the one installed:\n" +
+			"systemd first, as PM2 does), or the one named.\n" +
+			"systemd: the unit /etc/systemd/system/tend-USER.service, Type=notify: systemd sees it started\n" +
+			"once the saved apps are. openrc: the script /etc/init.d/tend-USER, run by supervise-daemon,\n" +
+			"added to the default runlevel.\n" +
+			"It needs root; run by another user it prints the command to run with sudo.\n" +
+			"--print writes the unit or script to stdout and changes nothing.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -68,7 +79,7 @@ func NewCmdStartup(f *Factory, runF func(*StartupOptions) error) *cobra.Command 
 		},
 	}
 	opts.flags(cmd)
-	cmd.Flags().BoolVar(&opts.Print, "print", false, "print the unit, change nothing")
+	cmd.Flags().BoolVar(&opts.Print, "print", false, "print the unit or script, change nothing")
 	return cmd
 }
 
@@ -80,8 +91,8 @@ func NewCmdUnstartup(f *Factory, runF func(*StartupOptions) error) *cobra.Comman
 	}
 	opts := newStartupOptions(f)
 	cmd := &cobra.Command{
-		Use:   "unstartup [systemd]",
-		Short: "Remove the boot unit tend startup wrote (stop, disable, delete)",
+		Use:   "unstartup [systemd|openrc]",
+		Short: "Remove the boot service tend startup wrote (stop, disable, delete)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -96,8 +107,16 @@ func NewCmdUnstartup(f *Factory, runF func(*StartupOptions) error) *cobra.Comman
 
 // resolve fills the defaults and checks the platform.
 func (o *StartupOptions) resolve() error {
-	if o.Platform != "" && o.Platform != "systemd" {
-		return fmt.Errorf("tend startup supports systemd only, not %q: %w", o.Platform, api.ErrInvalid)
+	switch o.Platform {
+	case platformSystemd, platformOpenRC:
+	case "":
+		p, err := detectInit(o.Root, exec.LookPath)
+		if err != nil {
+			return err
+		}
+		o.Platform = p
+	default:
+		return fmt.Errorf("tend startup supports %s and %s, not %q: %w", platformSystemd, platformOpenRC, o.Platform, api.ErrInvalid)
 	}
 	var u *user.User
 	var err error
@@ -128,20 +147,45 @@ func (o *StartupOptions) resolve() error {
 			return fmt.Errorf("find the tend binary: %w", err)
 		}
 	}
+	if o.Platform == platformOpenRC {
+		return o.checkOpenRCWords()
+	}
 	return nil
 }
 
+// sudoCommand is the command a user who is not root is told to run.
+func (o *StartupOptions) sudoCommand(verb string) string {
+	cmd := fmt.Sprintf("sudo env PATH=$PATH %s %s %s -u %s --hp %s", o.Self, verb, o.Platform, o.User, o.HomePath)
+	if o.ServiceName != "tend-"+o.User {
+		cmd += " --service-name " + o.ServiceName
+	}
+	return cmd
+}
+
 func (o *StartupOptions) unitPath() string { return filepath.Join(o.UnitDir, o.ServiceName+".service") }
+
+// servicePath is the file startup writes and unstartup removes.
+func (o *StartupOptions) servicePath() string {
+	if o.Platform == platformOpenRC {
+		return o.scriptPath()
+	}
+	return o.unitPath()
+}
+
+// envPath is the PATH the daemon and its apps get: the one startup runs
+// with (sudo env PATH=$PATH keeps the user's), as PM2 does.
+func envPath() string {
+	if path := os.Getenv("PATH"); path != "" {
+		return path
+	}
+	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
 
 // unit is the systemd unit: the daemon in the foreground, the saved apps
 // started before it says it is ready, the list saved when systemd stops it
 // (the daemon saves on SIGTERM) and the apps stopped with it.
 func (o *StartupOptions) unit() string {
 	home := filepath.Join(o.HomePath, ".tend")
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	}
 	return fmt.Sprintf(`[Unit]
 Description=tend process manager for %[1]s
 Documentation=https://github.com/tendpm/tend
@@ -170,7 +214,7 @@ RestartSec=1
 
 [Install]
 WantedBy=multi-user.target
-`, o.User, api.EnvHome, home, o.HomePath, path, o.Self)
+`, o.User, api.EnvHome, home, o.HomePath, envPath(), o.Self)
 }
 
 func startupRun(o *StartupOptions) error {
@@ -178,14 +222,24 @@ func startupRun(o *StartupOptions) error {
 		return err
 	}
 	if o.Print {
-		fmt.Fprint(o.IO.Out, o.unit())
+		if o.Platform == platformOpenRC {
+			fmt.Fprint(o.IO.Out, o.script())
+		} else {
+			fmt.Fprint(o.IO.Out, o.unit())
+		}
 		return nil
 	}
 	if os.Geteuid() != 0 {
-		fmt.Fprintf(o.IO.Out, "[tend] To set up the startup script, copy/paste the following command:\n"+
-			"sudo env PATH=$PATH %s startup systemd -u %s --hp %s\n", o.Self, o.User, o.HomePath)
+		fmt.Fprintf(o.IO.Out, "[tend] To set up the startup script, copy/paste the following command:\n%s\n", o.sudoCommand("startup"))
 		return silentError{errors.New("startup needs root")}
 	}
+	if o.Platform == platformOpenRC {
+		return o.installOpenRC()
+	}
+	return o.installSystemd()
+}
+
+func (o *StartupOptions) installSystemd() error {
 	if _, err := exec.LookPath("systemctl"); err != nil {
 		return fmt.Errorf("systemctl is not on PATH: this system does not run systemd; tend startup --print shows the unit to install by hand: %w", api.ErrUnavailable)
 	}
@@ -194,13 +248,23 @@ func startupRun(o *StartupOptions) error {
 	}
 	fmt.Fprintf(o.IO.Out, "[tend] wrote %s\n", o.unitPath())
 	for _, args := range [][]string{{"daemon-reload"}, {"enable", "--now", o.ServiceName}} {
-		if out, err := o.Run("systemctl", args...); err != nil {
-			return fmt.Errorf("systemctl %s: %v: %s; the unit is written, fix systemd and run it again: %w",
-				strings.Join(args, " "), err, strings.TrimSpace(string(out)), api.ErrUnavailable)
+		if err := o.run("the unit is written, fix systemd", "systemctl", args...); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(o.IO.Out, "[tend] %s is enabled and started; tend save remembers the apps to start at boot\n"+
 		"[tend] tend unstartup removes it\n", o.ServiceName)
+	return nil
+}
+
+// run runs an init system's command; hint says what to do if it fails.
+func (o *StartupOptions) run(hint, name string, args ...string) error {
+	if out, err := o.Run(name, args...); err != nil {
+		if hint != "" {
+			hint = "; " + hint + " and run it again"
+		}
+		return fmt.Errorf("%s %s: %v: %s%s: %w", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)), hint, api.ErrUnavailable)
+	}
 	return nil
 }
 
@@ -209,15 +273,17 @@ func unstartupRun(o *StartupOptions) error {
 		return err
 	}
 	if os.Geteuid() != 0 {
-		fmt.Fprintf(o.IO.Out, "[tend] To remove the startup script, copy/paste the following command:\n"+
-			"sudo env PATH=$PATH %s unstartup systemd -u %s --hp %s\n", o.Self, o.User, o.HomePath)
+		fmt.Fprintf(o.IO.Out, "[tend] To remove the startup script, copy/paste the following command:\n%s\n", o.sudoCommand("unstartup"))
 		return silentError{errors.New("unstartup needs root")}
 	}
-	if _, err := os.Stat(o.unitPath()); err != nil {
-		return fmt.Errorf("no unit at %s; nothing to remove (--service-name names another): %w", o.unitPath(), api.ErrNotFound)
+	if _, err := os.Stat(o.servicePath()); err != nil {
+		return fmt.Errorf("no %s service at %s; nothing to remove (--service-name names another): %w", o.Platform, o.servicePath(), api.ErrNotFound)
 	}
-	if out, err := o.Run("systemctl", "disable", "--now", o.ServiceName); err != nil {
-		return fmt.Errorf("systemctl disable --now %s: %v: %s: %w", o.ServiceName, err, strings.TrimSpace(string(out)), api.ErrUnavailable)
+	if o.Platform == platformOpenRC {
+		return o.removeOpenRC()
+	}
+	if err := o.run("", "systemctl", "disable", "--now", o.ServiceName); err != nil {
+		return err
 	}
 	if err := os.Remove(o.unitPath()); err != nil {
 		return fmt.Errorf("remove %s: %v: %w", o.unitPath(), err, api.ErrUnavailable)

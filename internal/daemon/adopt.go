@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -148,6 +150,19 @@ func (d *Daemon) adopt(h *handover, path string) error {
 		a.insts = append(a.insts, in)
 		r.mu.Unlock()
 	}
+	// The daemon serves once this returns: the watchers the adopted
+	// processes make must be ready by then, as they are once start returns.
+	var wg sync.WaitGroup
+	for _, p := range d.reg.all() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !p.Adopted(adoptTimeout) {
+				d.log.Warn("an adopted app's file watcher was not ready in time; the daemon serves meanwhile", "id", p.PMID())
+			}
+		}()
+	}
+	wg.Wait()
 	r.mu.Lock()
 	r.nextID = h.NextID
 	for _, s := range sets {
@@ -162,6 +177,9 @@ func (d *Daemon) adopt(h *handover, path string) error {
 	d.log.Info("daemon updated", "pid", os.Getpid(), "home", d.home, "from", h.From, "version", api.Version, "processes", len(h.Procs), "adopted", adopted, "sockets", len(h.Sockets))
 	return nil
 }
+
+// adoptTimeout bounds the wait for the adopted processes' watchers.
+const adoptTimeout = 10 * time.Second
 
 // adoptListener takes the API listener handed over; the caller serves it.
 func (d *Daemon) adoptListener(fd int) (*net.UnixListener, error) {

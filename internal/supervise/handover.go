@@ -333,6 +333,25 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	return p, nil
 }
 
+// Adopted waits until the Proc Adopt made has done what Adopt set going:
+// its file watcher is made (as start waits for it, so that a change made
+// once tend update returns is seen, and jlist says watching). It gives up
+// after timeout.
+func (p *Proc) Adopted(timeout time.Duration) bool {
+	done := make(chan struct{})
+	if !p.post(func() { p.whenWatching(func(error) { close(done) })(nil) }) {
+		return true
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
 // Commit stops reading the run's IPC channel and notify socket, right
 // before the exec: what the app sends next waits there for the new daemon.
 // Resume undoes it.

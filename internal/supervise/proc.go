@@ -582,6 +582,11 @@ func (p *Proc) launch() (*run, error) {
 		p.st.restartHook = false
 		defer p.hook(hookRestart)
 	}
+	// Published before the process runs: whoever sees it run (a line it
+	// wrote, a file it made) then sees its restart counted and the app
+	// launching, not the state before (spawn takes a while, longer under
+	// load, and the run may end before it returns).
+	p.publish()
 	r, err := p.spawn(p.st.cfg)
 	if err != nil {
 		s := &p.st.cfg.App.Spec
