@@ -655,9 +655,12 @@ func (c *Client) Update(ctx context.Context, binary string) (api.UpdateResponse,
 }
 
 // cutWithoutAnswer reports whether err, from a round trip, is a
-// connection the daemon closed before it answered: at EOF, or reset.
+// connection the daemon closed before it answered: at EOF, or reset, or
+// (net/http's words for a kept-alive connection closed under the request)
+// "server closed idle connection".
 func cutWithoutAnswer(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		err != nil && strings.Contains(err.Error(), "server closed idle connection")
 }
 
 // cutError is a request whose connection the daemon closed before it

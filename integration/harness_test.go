@@ -264,6 +264,19 @@ func (h *harness) daemonPid() int {
 	return pid
 }
 
+// keeperPid is the pid of the daemon's keeper (docs/keeper.md): its parent.
+func (h *harness) keeperPid() int {
+	h.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemonPid()))
+	if err != nil {
+		h.t.Fatalf("no daemon: %v", err)
+	}
+	// pid (comm) state ppid ...
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
 // app is the path of a fixture app.
 func app(name string) string { return filepath.Join(appsDir, name) }
 

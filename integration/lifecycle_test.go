@@ -293,8 +293,8 @@ func TestConcurrentCLIsStartOneDaemon(t *testing.T) {
 	if len(pids) != 1 {
 		t.Errorf("daemons answering: %v, want one", pids)
 	}
-	if d := processesWithEnv("TEND_HOME=" + h.home); len(d) != 1 {
-		t.Errorf("%d processes carry this home, want only the daemon: %v", len(d), d)
+	if d := processesWithEnv("TEND_HOME=" + h.home); len(d) != 2 || !contains(d, h.daemonPid()) || !contains(d, h.keeperPid()) {
+		t.Errorf("%d processes carry this home (%v), want only the daemon (%d) and its keeper", len(d), d, h.daemonPid())
 	}
 }
 

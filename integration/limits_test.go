@@ -86,11 +86,11 @@ exec sleep 1002
 	var pids []int
 	h.waitFor("the double-forked processes", 10*time.Second, func() bool {
 		pids = processesWithEnv("TEND_HOME=" + h.home)
-		return len(pids) >= 4 // daemon, app, the setsid shell's two sleeps
+		return len(pids) >= 5 // keeper, daemon, app, the setsid shell's two sleeps
 	})
 	h.ok("delete", "dfork")
 	for _, pid := range pids {
-		if pid != h.daemonPid() && alive(pid) {
+		if pid != h.daemonPid() && pid != h.keeperPid() && alive(pid) {
 			t.Errorf("after delete, %s is alive", describePid(pid))
 		}
 	}

@@ -292,8 +292,8 @@ func TestUpdateConcurrent(t *testing.T) {
 				t.Errorf("round %d: instance %d is %s pid %d, was pid %d", round, p.PMID, p.Env.Status, p.PID, ps[i].PID)
 			}
 		}
-		if n := len(processesWithEnv("TEND_HOME=" + h.home)); n != 3 {
-			t.Errorf("round %d: %d processes with this home, want the daemon and 2 apps", round, n)
+		if n := len(processesWithEnv("TEND_HOME=" + h.home)); n != 4 {
+			t.Errorf("round %d: %d processes with this home, want the keeper, the daemon and 2 apps", round, n)
 		}
 	}
 	// Ids go on from where they were: a new app takes the next one.
