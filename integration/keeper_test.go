@@ -100,6 +100,19 @@ func table(ps []api.Process) map[int]string {
 	return m
 }
 
+// sameTable checks that after has the processes of before, unchanged.
+func sameTable(t *testing.T, when string, before, after map[int]string) {
+	t.Helper()
+	for id, b := range before {
+		if after[id] != b {
+			t.Errorf("%s: process %d is %q, was %q", when, id, after[id], b)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("%s: %d processes, were %d", when, len(after), len(before))
+	}
+}
+
 // kill9 kills the daemon with SIGKILL and returns its pid.
 func (h *harness) kill9() int {
 	h.t.Helper()
@@ -139,14 +152,7 @@ func TestKeeperKill9(t *testing.T) {
 		if d := h.daemonPid(); d == old || d == 0 {
 			t.Fatalf("kill %d: daemon pid %d after killing %d", i+1, d, old)
 		}
-		for id, b := range before {
-			if after[id] != b {
-				t.Errorf("kill %d: process %d is %q, was %q", i+1, id, after[id], b)
-			}
-		}
-		if len(after) != len(before) {
-			t.Errorf("kill %d: %d processes, were %d", i+1, len(after), len(before))
-		}
+		sameTable(t, "after kill "+strconv.Itoa(i+1), before, after)
 	}
 	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); bytes.Count(log, []byte("daemon started again after a crash")) != 4 {
 		t.Errorf("tend.log does not tell of 4 crashes:\n%s", tail(string(log), 20))
@@ -216,12 +222,7 @@ func TestKeeperFailpoints(t *testing.T) {
 		if r := h.run("save"); r.code == 0 {
 			t.Fatalf("save went on through its failpoint: %s", r)
 		}
-		after := table(h.jlist())
-		for id, b := range before {
-			if after[id] != b {
-				t.Errorf("process %d is %q, was %q", id, after[id], b)
-			}
-		}
+		sameTable(t, "after the crash", before, table(h.jlist()))
 		if now, _ := os.ReadFile(dump); !bytes.Equal(now, saved) {
 			t.Errorf("the dump changed in a save cut short")
 		}
@@ -273,12 +274,7 @@ func TestKeeperFailpoints(t *testing.T) {
 		if r := h.run("update"); r.code == 0 {
 			t.Fatalf("update went on through its failpoint: %s", r)
 		}
-		after := table(h.jlist())
-		for id, b := range before {
-			if after[id] != b {
-				t.Errorf("process %d is %q, was %q", id, after[id], b)
-			}
-		}
+		sameTable(t, "after the crash", before, table(h.jlist()))
 		if _, err := os.Stat(filepath.Join(h.home, api.UpdateFile)); err == nil {
 			t.Errorf("the handover of the update cut short is still there")
 		}

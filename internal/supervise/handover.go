@@ -119,14 +119,7 @@ func (p *Proc) Handover() (*Handover, error) {
 
 func (p *Proc) handover() (*Handover, error) {
 	st := &p.st
-	h := &Handover{
-		PMID: p.o.PMID, Index: p.o.Index, App: st.cfg.App, UniqueID: st.uniqueID,
-		Status: st.status, CreatedAt: st.createdAt, LastUptime: st.lastUptime,
-		Restarts: st.restarts, Counters: st.counters, ExitCode: st.exitCode,
-		ExitSignal: st.exitSignal, ExitReason: st.exitReason, Reason: st.reason,
-		AutoReason: st.restartReason, RestartAt: st.restartAt,
-		LogDropped: p.logDropped.Load(), Spawns: st.spawns,
-	}
+	h := p.record()
 	r := st.run
 	if r == nil {
 		return h, nil

@@ -83,12 +83,14 @@ func (p *Proc) watchReady(gen int, w *watch.Watcher, err error) {
 		}
 		return
 	}
-	p.watchMade()
 	if err != nil {
 		p.st.watch.key = "" // not watching; the next start tries again
-		return
+	} else {
+		p.st.watch.w = w
 	}
-	p.st.watch.w = w
+	// After w is in place: a start waiting for it answers with the state
+	// it publishes then, which must say watching.
+	p.watchMade()
 }
 
 // watchMade ends the making of a watcher: those who wait for it go on.
