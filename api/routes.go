@@ -210,6 +210,9 @@ type LogLine struct {
 // KillResponse reports what the daemon stopped before exiting.
 type KillResponse struct {
 	Stopped int `json:"stopped"`
+	// Keeper is the pid of the daemon's keeper (docs/keeper.md), which
+	// exits right after the daemon; 0 for none.
+	Keeper int `json:"keeper,omitempty"`
 }
 
 // RouteHealth says whether every app is online: a container's readiness

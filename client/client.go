@@ -542,7 +542,10 @@ func (c *Client) Kill(ctx context.Context) (api.KillResponse, error) {
 	if err != nil {
 		return out, fmt.Errorf("read the daemon's answer to kill: %v: %w", err, api.ErrInternal)
 	}
-	return out, c.waitDaemonGone(ctx)
+	if err := c.waitDaemonGone(ctx); err != nil {
+		return out, err
+	}
+	return out, waitGone(ctx, out.Keeper)
 }
 
 // Save writes the daemon's process list to dump.pm2 (PM2's save); an

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -169,6 +170,32 @@ func (c *Client) spawn(ctx context.Context) error {
 		line = "it exited without a word"
 	}
 	return fmt.Errorf("the tend daemon did not start: %s; see %s: %w", strings.TrimPrefix(line, "error: "), logPath, api.ErrUnavailable)
+}
+
+// waitGone waits (5 s at most) until process pid is gone or a zombie: the
+// daemon's keeper, which exits right after the daemon. 0 is none.
+func waitGone(ctx context.Context, pid int) error {
+	if pid <= 1 {
+		return nil
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := time.Millisecond; ; wait = min(wait*2, 50*time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return nil
+		}
+		if i := bytes.LastIndexByte(b, ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the tend daemon's keeper (pid %d) is still running 5 s after the daemon stopped: %w", pid, api.ErrUnavailable)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // waitDaemonGone waits until no process holds the daemon's pid-file lock.

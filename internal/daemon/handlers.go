@@ -257,7 +257,11 @@ func (d *Daemon) handleKill(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n := d.stopAll()
-	err := writeJSON(w, api.KillResponse{Stopped: n})
+	resp := api.KillResponse{Stopped: n}
+	if d.keep != nil {
+		resp.Keeper = os.Getppid()
+	}
+	err := writeJSON(w, resp)
 	d.shutdown()
 	return err
 }
