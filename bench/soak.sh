@@ -36,6 +36,9 @@ gap=${GAP_MS:-400}
 
 work=$(mktemp -d /tmp/tend-soak.XXXXXX)
 export TEND_HOME=$work/home
+# The line check reads the current log file only: no rotation (at 100 MB by
+# default, which a high RATE reaches).
+export TEND_LOG_MAX_SIZE=none
 loads=()
 cleanup() {
   for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done
