@@ -20,7 +20,8 @@ for target in \
 	./internal/daemon:FuzzAPI \
 	./internal/logs:FuzzFrame \
 	./internal/sockets:FuzzParseAddr \
-	./internal/metrics:FuzzParseStat; do
+	./internal/metrics:FuzzParseStat \
+	./internal/keeper:FuzzDecode; do
 	pkg=${target%%:*}
 	name=${target#*:}
 	echo "fuzz $name ($pkg) for $fuzztime"

@@ -208,6 +208,15 @@ func Run(home string, opts Options) error {
 		if opts.Handover == "" {
 			// An update the crash cut short before its exec.
 			_ = os.Remove(api.Home(home).Path(api.UpdateFile))
+			// A run whose exit the dead daemon collected and had not yet
+			// recorded: gone, not the keeper's child. Its exit status is
+			// lost; it counts as a crash (exit code 1).
+			for _, pid := range append(ho.pids(), ho.strayPids()...) {
+				if unix.Kill(pid, 0) == unix.ESRCH {
+					log.Warn("a process the daemon ran had ended unrecorded when it died", "pid", pid)
+					reaper.Deliver(pid, unix.WaitStatus(1<<8))
+				}
+			}
 			log.Warn("daemon started again after a crash; its apps were kept running", "pid", os.Getpid(), "processes", len(ho.Procs))
 		}
 	} else if err := d.listen(); err != nil {
