@@ -575,7 +575,12 @@ func (p *Proc) launch() (*run, error) {
 	p.syncWatch()
 	p.syncCron()
 	p.st.status = api.StatusLaunching
-	p.st.reason = ""
+	if !p.st.automatic || p.st.reason != p.st.restartReason {
+		// A restart tend made for a reason it shows (Automatic: the memory
+		// limit) keeps saying why until the daemon notes it on the new
+		// run: no moment without the reason.
+		p.st.reason = ""
+	}
 	p.st.automatic = false
 	p.st.restartAt = time.Time{}
 	if p.st.restartHook {

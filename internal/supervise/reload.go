@@ -96,7 +96,9 @@ func (p *Proc) takeOver(old, next *run) {
 	p.st.counters = Counters{}
 	defer p.hook(hookRestart)
 	p.st.status = api.StatusOnline
-	p.st.reason = ""
+	if !p.st.automatic || p.st.reason != p.st.restartReason {
+		p.st.reason = "" // but tend's own replacement keeps its reason (launch)
+	}
 	if old.cfg.PidFile != next.cfg.PidFile {
 		removePidFile(old.cfg)
 	}
