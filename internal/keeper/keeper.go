@@ -48,11 +48,14 @@ type keeper struct {
 	order []string // keys in the order they came, for a stable handover
 	exits []msg    // exits reaped while no daemon listened
 
-	pid      int // the daemon's, 0 while none runs
-	conn     int // the keeper's end of the daemon's socket, -1: none
-	hello    bool
-	bye      bool
-	took     bool // the daemon took its home (it put "home") since it started
+	pid   int // the daemon's, 0 while none runs
+	conn  int // the keeper's end of the daemon's socket, -1: none
+	hello bool
+	bye   bool
+	took  bool // the daemon took its home (it put "home") since it started
+	// exited holds the status of a daemon reaped while its socket still
+	// had messages to read (its bye among them): decided on at EOF.
+	exited   *unix.WaitStatus
 	starts   int
 	started  time.Time
 	fastDies int
@@ -81,14 +84,23 @@ func Run(o Options) int {
 		fmt.Fprintf(os.Stderr, "tend daemon: %v\n", err)
 		return 1
 	}
-	var restart <-chan time.Time
+	var restart, drained <-chan time.Time
 	idle := time.After(500 * time.Millisecond)
 	for {
 		select {
 		case s := <-sigs:
 			if s == unix.SIGCHLD {
-				if code, done := k.reap(); done {
-					return code
+				k.reap()
+				if k.exited != nil && k.conn >= 0 {
+					// Its socket ends (EOF) once its messages are read; a
+					// copy of it left in another process would hold that
+					// off, so not for more than a second.
+					drained = time.After(time.Second)
+				}
+				if k.exited != nil && k.conn < 0 {
+					if code, done := k.decide(); done {
+						return code
+					}
 				}
 				if k.pid == 0 && k.conn < 0 && restart == nil {
 					restart = time.After(k.backoff())
@@ -114,6 +126,12 @@ func Run(o Options) int {
 			if ev.closed {
 				unix.Close(k.conn)
 				k.conn = -1
+				if k.exited != nil {
+					// Every message of the daemon that exited is read now.
+					if code, done := k.decide(); done {
+						return code
+					}
+				}
 				if k.pid == 0 && restart == nil {
 					restart = time.After(k.backoff())
 				}
@@ -125,6 +143,13 @@ func Run(o Options) int {
 			if err := k.start(events); err != nil {
 				k.logf("cannot start the daemon again: %v; retrying", err)
 				restart = time.After(time.Second)
+			}
+		case <-drained:
+			drained = nil
+			if k.exited != nil && k.conn >= 0 {
+				// Ends the reads (the receiver sees EOF and says closed,
+				// and the socket is closed there, once it is done with it).
+				_ = unix.Shutdown(k.conn, unix.SHUT_RDWR)
 			}
 		case <-idle:
 			idle = nil
@@ -204,9 +229,9 @@ func (k *keeper) backoff() time.Duration {
 	return min(100*time.Millisecond<<(k.fastDies-4), 10*time.Second)
 }
 
-// reap collects every exited child. It reports done (and the status to exit
-// with) once the daemon ended for good.
-func (k *keeper) reap() (int, bool) {
+// reap collects every exited child; the daemon's exit is kept in exited,
+// to be decided on once its socket is read to the end.
+func (k *keeper) reap() {
 	for {
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
@@ -214,7 +239,7 @@ func (k *keeper) reap() (int, bool) {
 			continue
 		}
 		if pid <= 0 || err != nil {
-			return 0, false
+			return
 		}
 		if pid != k.pid {
 			// An app of a daemon that died: its exit goes to the next.
@@ -222,23 +247,33 @@ func (k *keeper) reap() (int, bool) {
 			continue
 		}
 		k.pid = 0
-		code := ws.ExitStatus()
-		if ws.Signaled() {
-			code = 128 + int(ws.Signal())
-		}
-		_, home := k.store["home"]
-		switch {
-		case k.bye:
-			k.drop()
-			return code, true
-		case !home:
-			// It never took its home (it failed to start, or another
-			// daemon runs there): nothing to keep.
-			k.drop()
-			return max(code, 1), true
-		}
-		k.logf("the daemon (pid %d) died (%s); starting it again with its %d processes and sockets", pid, describe(ws), len(k.store))
+		k.exited = &ws
 	}
+}
+
+// decide ends the keeper (done, with the status to exit with) when the
+// daemon that exited stopped on purpose (it said bye) or never took its
+// home; else the daemon is to be started again.
+func (k *keeper) decide() (int, bool) {
+	ws := *k.exited
+	k.exited = nil
+	code := ws.ExitStatus()
+	if ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	_, home := k.store["home"]
+	switch {
+	case k.bye:
+		k.drop()
+		return code, true
+	case !home:
+		// It never took its home (it failed to start, or another daemon
+		// runs there): nothing to keep.
+		k.drop()
+		return max(code, 1), true
+	}
+	k.logf("the daemon died (%s); starting it again with its %d processes and sockets", describe(ws), len(k.store))
+	return 0, false
 }
 
 func (k *keeper) exit(m msg) {
