@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,11 +149,41 @@ func TestKeeperKill9(t *testing.T) {
 		}
 		time.Sleep(time.Duration(100+i*137) * time.Millisecond)
 		old := h.kill9()
+		if i == 1 {
+			// CLIs at once while the daemon is restored: one daemon
+			// answers them all, and no second one starts.
+			var wg sync.WaitGroup
+			pongs := make([]result, 6)
+			for j := range pongs {
+				wg.Add(1)
+				go func() { defer wg.Done(); pongs[j] = h.run("ping") }()
+			}
+			wg.Wait()
+			daemons := map[string]bool{}
+			for _, r := range pongs {
+				if r.code != 0 {
+					t.Fatalf("ping while the daemon is restored: %s", r)
+				}
+				daemons[strings.TrimSuffix(strings.Fields(r.stdout)[3], ",")] = true
+			}
+			if len(daemons) != 1 {
+				t.Errorf("daemons answering after the kill: %v, want one", daemons)
+			}
+		}
 		after := table(h.jlist()) // waits in the socket's backlog for the next daemon
 		if d := h.daemonPid(); d == old || d == 0 {
 			t.Fatalf("kill %d: daemon pid %d after killing %d", i+1, d, old)
 		}
 		sameTable(t, "after kill "+strconv.Itoa(i+1), before, after)
+	}
+	// No process twice, no second daemon: the keeper, the daemon and the
+	// five running apps carry this home.
+	if ps := processesWithEnv("TEND_HOME=" + h.home); len(ps) != 7 {
+		var d []string
+		for _, pid := range ps {
+			d = append(d, describePid(pid))
+		}
+		t.Errorf("%d processes carry this home, want 7: %s", len(ps), strings.Join(d, "; "))
 	}
 	if log, _ := os.ReadFile(filepath.Join(h.home, "tend.log")); bytes.Count(log, []byte("daemon started again after a crash")) != 4 {
 		t.Errorf("tend.log does not tell of 4 crashes:\n%s", tail(string(log), 20))
