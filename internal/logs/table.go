@@ -134,7 +134,12 @@ func (t *Table) acquire(path string, own *api.LogRotate, owner safefile.Owner) (
 	if unix.Fstat(fd, &st) == nil {
 		// The same file under another name: a link, "logs/./a.log".
 		for _, g := range t.files {
-			if g.dev == uint64(st.Dev) && g.ino == uint64(st.Ino) {
+			// dev and ino change when g rotates, under g.mu (t.mu, then
+			// f.mu, as above).
+			g.mu.Lock()
+			same := g.dev == uint64(st.Dev) && g.ino == uint64(st.Ino)
+			g.mu.Unlock()
+			if same {
 				unix.Close(fd)
 				g.refs++
 				g.keys = append(g.keys, path)
