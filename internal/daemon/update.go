@@ -102,7 +102,16 @@ type updater struct {
 	acceptMu sync.Mutex
 	paused   bool
 	resumed  chan struct{}
+	parked   chan struct{} // closed once Accept has seen paused
+	conns    apiConns
 }
+
+// drainTimeout bounds the wait, before the exec, for the answers of the
+// requests that ran to be written (apiConns).
+const drainTimeout = 2 * time.Second
+
+// errUpdating answers a request that comes while an update quiesces.
+var errUpdating = fmt.Errorf("the daemon is being updated (tend update); retry: %w", api.ErrUnavailable)
 
 func (d *Daemon) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 	var req api.UpdateRequest
@@ -144,6 +153,10 @@ func (d *Daemon) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write(b)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
+	}
+	d.upd.conns.exemptFrom(r.Context())
+	if busy := d.upd.conns.drain(drainTimeout); busy > 0 {
+		d.log.Warn("updating: answers still unwritten; the exec cuts them", "connections", busy, "after", drainTimeout)
 	}
 	d.log.Info("updating: exec", "binary", req.Binary, "processes", len(plan.h.Procs), "file", plan.path)
 	err = plan.exec(req.Binary)
@@ -517,6 +530,12 @@ func (l gatedListener) Accept() (net.Conn, error) {
 		if !paused {
 			return nil, err
 		}
+		u.acceptMu.Lock()
+		if u.parked != nil {
+			close(u.parked)
+			u.parked = nil
+		}
+		u.acceptMu.Unlock()
 		<-resumed
 	}
 }
@@ -524,14 +543,25 @@ func (l gatedListener) Accept() (net.Conn, error) {
 // pauseAccept makes the API listener stop accepting (gatedListener).
 func (d *Daemon) pauseAccept() {
 	u := &d.upd
+	parked := make(chan struct{})
 	u.acceptMu.Lock()
-	u.paused, u.resumed = true, make(chan struct{})
+	u.paused, u.resumed, u.parked = true, make(chan struct{}), parked
 	u.acceptMu.Unlock()
 	d.lnMu.Lock()
-	if ul, ok := d.ln.(*net.UnixListener); ok {
+	ul, ok := d.ln.(*net.UnixListener)
+	if ok {
 		_ = ul.SetDeadline(time.Unix(1, 0))
 	}
 	d.lnMu.Unlock()
+	if ok {
+		// Once Accept has seen the pause, every connection it accepted
+		// before is known to the server (StateNew), so the drain waits for
+		// its request.
+		select {
+		case <-parked:
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // resumeAccept undoes pauseAccept.
@@ -544,7 +574,7 @@ func (d *Daemon) resumeAccept() {
 	u := &d.upd
 	u.acceptMu.Lock()
 	if u.paused {
-		u.paused = false
+		u.paused, u.parked = false, nil
 		close(u.resumed)
 	}
 	u.acceptMu.Unlock()
