@@ -37,7 +37,8 @@ import (
 // Then it quiesces, in this order: it stops accepting API connections (new
 // clients wait in the socket's backlog for the next daemon), waits for the
 // requests in flight (update is exclusive with every request but the log
-// and event streams, and a second update is refused while one runs), takes
+// and event streams; a request that comes meanwhile is answered 503
+// Tend-Retry at once, and a second update is refused while one runs), takes
 // the dump lock, freezes every process once its operation under way ends
 // (supervise.Proc.Freeze), and pauses the reaper: from then on an exit is
 // either in the handover or a zombie the next daemon reaps. Each process
@@ -47,7 +48,8 @@ import (
 // $TEND_HOME/update.json (safefile, 0600) and read back. Until here any
 // failure undoes every step and the daemon serves on as it was.
 //
-// Last, the daemon answers, clears FD_CLOEXEC on exactly the descriptors
+// Last, the daemon answers, waits (2 s at most) until every other answer
+// is written and closes the idle API connections (apiConns), clears FD_CLOEXEC on exactly the descriptors
 // the handover names, and execs `BINARY daemon ARGS --handover FILE` in
 // its own pid. The apps stay its children; the flock on tend.pid is held
 // across the exec (same open file), so no CLI starts a second daemon in
