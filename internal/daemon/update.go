@@ -49,12 +49,13 @@ import (
 // failure undoes every step and the daemon serves on as it was.
 //
 // Last, the daemon answers, waits (2 s at most) until every other answer
-// is written and closes the idle API connections (apiConns), clears FD_CLOEXEC on exactly the descriptors
-// the handover names, and execs `BINARY daemon ARGS --handover FILE` in
-// its own pid. The apps stay its children; the flock on tend.pid is held
-// across the exec (same open file), so no CLI starts a second daemon in
-// the gap. A failed exec tries the running binary (/proc/self/exe) with the
-// same handover, and failing that undoes the quiescing.
+// is written and closes the idle API connections (apiConns), clears
+// FD_CLOEXEC on exactly the descriptors the handover names, and execs
+// `BINARY daemon ARGS --handover FILE` in its own pid. The apps stay its
+// children; the flock on tend.pid is held across the exec (same open
+// file), so no CLI starts a second daemon in the gap. A failed exec tries
+// the running binary (/proc/self/exe) with the same handover, and failing
+// that undoes the quiescing.
 
 // handoverFormat is the version of update.json this binary writes; it
 // reads this one only (tend daemon --check says which).
