@@ -12,6 +12,11 @@ var Version = "0.1.0"
 // HeaderVersion carries the sender's Version on every request and response.
 const HeaderVersion = "Tend-Version"
 
+// HeaderRetry is set on an answer to a request that the daemon did not
+// run and that may be sent again as it is: "update" while tend update
+// replaces the daemon (503, code unavailable). The client sends it again.
+const HeaderRetry = "Tend-Retry"
+
 // Routes of API v1. The daemon serves them over $TEND_HOME/tend.sock (and,
 // later, the dashboard's TCP listener behind a token). Bodies are JSON;
 // streams are NDJSON (one JSON value per line).

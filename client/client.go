@@ -137,6 +137,23 @@ func (c *Client) doStart(ctx context.Context, method, route string, query url.Va
 		return c.http.Do(req)
 	}
 	resp, err := send()
+	for retry := time.Now().Add(retryFor); err == nil && resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get(api.HeaderRetry) != ""; {
+		// The daemon did not run the request (it is being updated): send it
+		// again, on a new connection, which waits in the socket's backlog
+		// for the next daemon (docs/update.md).
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if !time.Now().Before(retry) {
+			return nil, fmt.Errorf("the tend daemon still answers \"retry\" (%s) after %v; see %s: %w", resp.Header.Get(api.HeaderRetry), retryFor, api.Home(c.opts.Home).Log(), api.ErrUnavailable)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("talk to the tend daemon: %w", ctx.Err())
+		case <-time.After(retryWait):
+		}
+		c.http.CloseIdleConnections()
+		resp, err = send()
+	}
 	if err != nil && isNoDaemon(err) {
 		if !autoStart {
 			return nil, fmt.Errorf("%w (home %s); run \"tend ping\" to start one", ErrNoDaemon, c.opts.Home)
@@ -168,6 +185,13 @@ func (c *Client) doStart(ctx context.Context, method, route string, query url.Va
 	}
 	return resp, nil
 }
+
+// A request the daemon answers "retry" (api.HeaderRetry: it did not run
+// it) is sent again after retryWait, for retryFor at most.
+const (
+	retryWait = 20 * time.Millisecond
+	retryFor  = time.Minute
+)
 
 func isNoDaemon(err error) bool {
 	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)

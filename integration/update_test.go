@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -445,4 +447,80 @@ func TestUpdateExecFails(t *testing.T) {
 		t.Errorf("tend.log does not say the update failed:\n%s", tail(string(log), 10))
 	}
 	check(h, p)
+}
+
+// TestUpdateUnderLoad: tend update, five times between two binaries, while
+// other CLIs list (ls, jlist) and start and delete apps without pause:
+// every one of them succeeds (a request that arrives while the daemon
+// quiesces is answered "retry" and sent again by the client; one that ran
+// has its answer written before the exec), and the table is whole after.
+func TestUpdateUnderLoad(t *testing.T) {
+	h := newHarness(t)
+	other := buildTend(t, "0.0.2-load")
+	h.ok("start", app("sleeper.sh"), "--name", "s")
+	before := h.waitStatus("s", api.StatusOnline, 10*time.Second)[0]
+	daemon := h.daemonPid()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var runs atomic.Int64
+	loop := func(name string, step func() []result) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, r := range step() {
+					runs.Add(1)
+					if r.code != 0 {
+						t.Errorf("%s during updates: %s", name, r)
+					}
+				}
+			}
+		}()
+	}
+	for i := range 3 {
+		loop("tend ls", func() []result { return []result{h.run("ls")} })
+		loop("tend jlist", func() []result {
+			r := h.run("jlist")
+			if r.code == 0 && !json.Valid([]byte(r.stdout)) {
+				t.Errorf("tend jlist during updates printed no JSON: %q", r.stdout)
+			}
+			return []result{r}
+		})
+		name := fmt.Sprintf("w%d", i)
+		loop("tend start/delete", func() []result {
+			return []result{h.run("start", app("sleeper.sh"), "--name", name), h.run("delete", name)}
+		})
+	}
+
+	for i := range 5 {
+		time.Sleep(150 * time.Millisecond)
+		args := []string{"update"}
+		if i%2 == 0 {
+			args = append(args, "--binary", other)
+		}
+		if r := h.run(args...); r.code != 0 || !strings.Contains(r.stdout, "kept running") {
+			t.Errorf("update %d: %s", i, r)
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d CLI commands ran beside the updates", runs.Load())
+
+	if pid := h.daemonPid(); pid != daemon {
+		t.Errorf("daemon pid %d, was %d", pid, daemon)
+	}
+	got := h.jlist()
+	if len(got) != 1 || got[0].Name != "s" || got[0].PID != before.PID || got[0].Env.Status != api.StatusOnline {
+		t.Errorf("after the updates the table is %+v, want only s online with pid %d", got, before.PID)
+	}
+	if n := len(processesWithEnv("TEND_HOME=" + h.home)); n != 3 {
+		t.Errorf("%d processes with this home, want the keeper, the daemon and s", n)
+	}
 }

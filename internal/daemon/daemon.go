@@ -328,6 +328,7 @@ func newDaemon(home string, log *slog.Logger, reaper *supervise.Reaper) *Daemon 
 	d.srv = &http.Server{
 		Handler:           d.Handler(),
 		ConnContext:       d.connContext,
+		ConnState:         d.upd.conns.track,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bodies have their own deadline (startBody); an idle keep-alive
 		// connection goes after a while.

@@ -3,6 +3,7 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -69,8 +70,21 @@ func (d *Daemon) Handler() http.Handler {
 					writeError(w, fmt.Errorf("daemon bug on %s: %v; please report it: %w", pattern, v, api.ErrInternal))
 				}
 			}()
-			if !ungated[pattern] {
-				d.upd.gate.RLock()
+			switch {
+			case pattern == api.RouteLogs || pattern == api.RouteEvents:
+				d.upd.conns.exemptFrom(r.Context())
+			case ungated[pattern]:
+			case !d.upd.gate.TryRLock():
+				// An update quiesces (it holds the gate or waits for it):
+				// this request would wait for it and be cut by its exec.
+				// It has not run; the client sends it again, and the next
+				// daemon answers (docs/update.md).
+				_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+				w.Header().Set(api.HeaderRetry, "update")
+				w.Header().Set("Connection", "close")
+				writeError(w, errUpdating)
+				return
+			default:
 				defer d.upd.gate.RUnlock()
 			}
 			if err := h(w, r); err != nil {

@@ -34,8 +34,10 @@ var everyone = scope{all: true}
 type scopeKey struct{}
 
 // connContext records the scope of a connection on the unix socket, from
-// its peer's credentials, in the context of its every request.
+// its peer's credentials, and the connection itself (apiConns), in the
+// context of its every request.
 func (d *Daemon) connContext(ctx context.Context, c net.Conn) context.Context {
+	ctx = context.WithValue(ctx, connKey{}, c) // for apiConns
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return ctx

@@ -37,7 +37,8 @@ import (
 // Then it quiesces, in this order: it stops accepting API connections (new
 // clients wait in the socket's backlog for the next daemon), waits for the
 // requests in flight (update is exclusive with every request but the log
-// and event streams, and a second update is refused while one runs), takes
+// and event streams; a request that comes meanwhile is answered 503
+// Tend-Retry at once, and a second update is refused while one runs), takes
 // the dump lock, freezes every process once its operation under way ends
 // (supervise.Proc.Freeze), and pauses the reaper: from then on an exit is
 // either in the handover or a zombie the next daemon reaps. Each process
@@ -47,12 +48,14 @@ import (
 // $TEND_HOME/update.json (safefile, 0600) and read back. Until here any
 // failure undoes every step and the daemon serves on as it was.
 //
-// Last, the daemon answers, clears FD_CLOEXEC on exactly the descriptors
-// the handover names, and execs `BINARY daemon ARGS --handover FILE` in
-// its own pid. The apps stay its children; the flock on tend.pid is held
-// across the exec (same open file), so no CLI starts a second daemon in
-// the gap. A failed exec tries the running binary (/proc/self/exe) with the
-// same handover, and failing that undoes the quiescing.
+// Last, the daemon answers, waits (2 s at most) until every other answer
+// is written and closes the idle API connections (apiConns), clears
+// FD_CLOEXEC on exactly the descriptors the handover names, and execs
+// `BINARY daemon ARGS --handover FILE` in its own pid. The apps stay its
+// children; the flock on tend.pid is held across the exec (same open
+// file), so no CLI starts a second daemon in the gap. A failed exec tries
+// the running binary (/proc/self/exe) with the same handover, and failing
+// that undoes the quiescing.
 
 // handoverFormat is the version of update.json this binary writes; it
 // reads this one only (tend daemon --check says which).
@@ -102,7 +105,16 @@ type updater struct {
 	acceptMu sync.Mutex
 	paused   bool
 	resumed  chan struct{}
+	parked   chan struct{} // closed once Accept has seen paused
+	conns    apiConns
 }
+
+// drainTimeout bounds the wait, before the exec, for the answers of the
+// requests that ran to be written (apiConns).
+const drainTimeout = 2 * time.Second
+
+// errUpdating answers a request that comes while an update quiesces.
+var errUpdating = fmt.Errorf("the daemon is being updated (tend update); retry: %w", api.ErrUnavailable)
 
 func (d *Daemon) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 	var req api.UpdateRequest
@@ -144,6 +156,10 @@ func (d *Daemon) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write(b)
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
+	}
+	d.upd.conns.exemptFrom(r.Context())
+	if busy := d.upd.conns.drain(drainTimeout); busy > 0 {
+		d.log.Warn("updating: answers still unwritten; the exec cuts them", "connections", busy, "after", drainTimeout)
 	}
 	d.log.Info("updating: exec", "binary", req.Binary, "processes", len(plan.h.Procs), "file", plan.path)
 	err = plan.exec(req.Binary)
@@ -517,6 +533,12 @@ func (l gatedListener) Accept() (net.Conn, error) {
 		if !paused {
 			return nil, err
 		}
+		u.acceptMu.Lock()
+		if u.parked != nil {
+			close(u.parked)
+			u.parked = nil
+		}
+		u.acceptMu.Unlock()
 		<-resumed
 	}
 }
@@ -524,14 +546,25 @@ func (l gatedListener) Accept() (net.Conn, error) {
 // pauseAccept makes the API listener stop accepting (gatedListener).
 func (d *Daemon) pauseAccept() {
 	u := &d.upd
+	parked := make(chan struct{})
 	u.acceptMu.Lock()
-	u.paused, u.resumed = true, make(chan struct{})
+	u.paused, u.resumed, u.parked = true, make(chan struct{}), parked
 	u.acceptMu.Unlock()
 	d.lnMu.Lock()
-	if ul, ok := d.ln.(*net.UnixListener); ok {
+	ul, ok := d.ln.(*net.UnixListener)
+	if ok {
 		_ = ul.SetDeadline(time.Unix(1, 0))
 	}
 	d.lnMu.Unlock()
+	if ok {
+		// Once Accept has seen the pause, every connection it accepted
+		// before is known to the server (StateNew), so the drain waits for
+		// its request.
+		select {
+		case <-parked:
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // resumeAccept undoes pauseAccept.
@@ -544,7 +577,7 @@ func (d *Daemon) resumeAccept() {
 	u := &d.upd
 	u.acceptMu.Lock()
 	if u.paused {
-		u.paused = false
+		u.paused, u.parked = false, nil
 		close(u.resumed)
 	}
 	u.acceptMu.Unlock()
