@@ -21,6 +21,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/failpoint"
+	"github.com/tendpm/tend/internal/keeper"
 	"github.com/tendpm/tend/internal/safefile"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/supervise"
@@ -446,10 +447,19 @@ func (pl *updatePlan) exec(bin string) error {
 	argv = append(argv, handoverArg, pl.path)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, api.EnvReadyFD+"=") })
 	if k := pl.d.keep; k != nil {
-		// The keeper's socket, for the next program of this daemon.
+		// The keeper's socket, for the next program of this daemon; the
+		// exits it gave the paused reaper go back to it, for that program.
 		if _, err := unix.FcntlInt(uintptr(k.c.FD()), unix.F_SETFD, 0); err == nil {
 			env = append(env, k.c.Env())
-			defer unix.CloseOnExec(k.c.FD()) // the exec failed
+			var back []keeper.Exit
+			for _, x := range pl.d.reaper.TakeHeld() {
+				back = append(back, keeper.Exit{PID: x.PID, Status: x.Status})
+			}
+			k.c.Exec(back)
+			defer func() { // the exec failed, the reaper resumed
+				unix.CloseOnExec(k.c.FD())
+				k.c.Resume()
+			}()
 		}
 	}
 	err := failpoint.Fail("update-exec")

@@ -193,6 +193,20 @@ func (c *Client) Only(keys []string) {
 	c.send(msg{op: opOnly, data: []byte(strings.Join(keys, "\n"))})
 }
 
+// Exec tells the keeper the daemon execs now (tend update): it keeps
+// exits, those given back here first, for the next program's Hello.
+func (c *Client) Exec(exits []Exit) {
+	var b []byte
+	for _, x := range exits {
+		b = append(b, exitData(x.PID, x.Status)...)
+		b = append(b, '\n')
+	}
+	c.send(msg{op: opExec, data: b})
+}
+
+// Resume tells the keeper the exec failed: exits flow again.
+func (c *Client) Resume() { c.send(msg{op: opResume}) }
+
 // Bye tells the keeper the daemon stops on purpose: it drops the store and
 // exits with the daemon.
 func (c *Client) Bye() { c.send(msg{op: opBye}) }

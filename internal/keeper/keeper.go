@@ -327,6 +327,21 @@ func (k *keeper) handle(m msg) {
 				k.del(key)
 			}
 		}
+	case opExec:
+		k.hello = false
+		for _, line := range strings.Split(string(m.data), "\n") {
+			if _, _, ok := parseExit([]byte(line)); ok {
+				k.exits = append(k.exits, msg{op: opExit, data: []byte(line)})
+			}
+		}
+	case opResume:
+		k.hello = true
+		for _, x := range k.exits {
+			if send(k.conn, x) != nil {
+				return
+			}
+		}
+		k.exits = nil
 	case opBye:
 		k.bye = true
 		k.drop()

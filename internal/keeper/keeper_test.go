@@ -133,3 +133,29 @@ func FuzzDecode(f *testing.F) {
 		parseExit(m.data)
 	})
 }
+
+// Around tend update's exec: exits given back and those reaped meanwhile
+// wait for the next program (or come back at once if the exec failed).
+func TestExecKeepsExits(t *testing.T) {
+	mine, daemon := pair(t)
+	k := &keeper{store: map[string]*entry{}, conn: mine, hello: true}
+	k.handle(msg{op: opExec, data: []byte("7 0\n")})
+	k.exit(msg{op: opExit, data: exitData(8, unix.WaitStatus(0))})
+	if len(k.exits) != 2 {
+		t.Fatalf("%d exits kept across the exec, want 2", len(k.exits))
+	}
+	k.handle(msg{op: opResume})
+	r := newReceiver(daemon)
+	for _, want := range []int{7, 8} {
+		m, err := r.recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pid, _, ok := parseExit(m.data); m.op != opExit || !ok || pid != want {
+			t.Fatalf("got op %c %q, want the exit of %d", m.op, m.data, want)
+		}
+	}
+	if len(k.exits) != 0 || !k.hello {
+		t.Errorf("after resume: %d exits kept, hello %v", len(k.exits), k.hello)
+	}
+}

@@ -53,6 +53,12 @@ const (
 	opExit  = 'X'
 	opEnd   = 'Z'
 	opAck   = 'A' // a sync opDel is done
+	// opExec: the daemon is about to exec (tend update); the payload's
+	// lines are exits it had been given and not applied: the keeper keeps
+	// them, and every exit from now on, for the next hello. opResume: the
+	// exec failed; the keeper sends what it kept at once.
+	opExec   = 'C'
+	opResume = 'R'
 )
 
 // maxMsg bounds one message: a record is a process's spec with its

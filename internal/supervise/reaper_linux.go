@@ -23,6 +23,8 @@ type Reaper struct {
 	// (under it) stops reaping: see Pause.
 	pass   sync.Mutex
 	paused bool
+	// held are the exits delivered (Deliver) while paused.
+	held []Exited
 	// expect holds the pids a daemon adopts after tend update (Adopt)
 	// until they are adopted; early, the exit status of those reaped first.
 	expect  map[int]bool
@@ -122,7 +124,12 @@ func (r *Reaper) Pause() {
 func (r *Reaper) Resume() {
 	r.pass.Lock()
 	r.paused = false
+	held := r.held
+	r.held = nil
 	r.pass.Unlock()
+	for _, x := range held {
+		r.Deliver(x.PID, x.Status)
+	}
 	select {
 	case r.sigs <- unix.SIGCHLD:
 	default:
@@ -132,9 +139,16 @@ func (r *Reaper) Resume() {
 // Deliver reports the exit of pid, a process another reaped: the keeper,
 // whose children the apps of a daemon that crashed became (package
 // keeper). It goes where an exit this reaper collected would.
+//
+// While the reaper is paused, exits delivered are held: Resume delivers
+// them, or a daemon about to exec takes them (TakeHeld) to hand them on.
 func (r *Reaper) Deliver(pid int, ws unix.WaitStatus) {
 	r.pass.Lock()
 	defer r.pass.Unlock()
+	if r.paused {
+		r.held = append(r.held, Exited{pid, ws})
+		return
+	}
 	r.mu.Lock()
 	cb := r.waiters[pid]
 	delete(r.waiters, pid)
@@ -146,6 +160,21 @@ func (r *Reaper) Deliver(pid int, ws unix.WaitStatus) {
 	if cb != nil {
 		cb(ws)
 	}
+}
+
+// Exited is an exit another reaped (Deliver).
+type Exited struct {
+	PID    int
+	Status unix.WaitStatus
+}
+
+// TakeHeld returns the exits held while paused, and forgets them.
+func (r *Reaper) TakeHeld() []Exited {
+	r.pass.Lock()
+	defer r.pass.Unlock()
+	held := r.held
+	r.held = nil
+	return held
 }
 
 func (r *Reaper) reapAll() {
