@@ -272,11 +272,17 @@ func fromKeeper(entries []keeper.Entry) (*handover, *os.File, error) {
 			home = &entries[i]
 		}
 	}
+	// drop closes an entry's descriptors once (a record that does not
+	// read, or every entry when the whole fails).
+	drop := func(e *keeper.Entry) {
+		for _, fd := range e.FDs {
+			unix.Close(fd)
+		}
+		e.FDs = nil
+	}
 	closeAllFDs := func() {
-		for _, e := range entries {
-			for _, fd := range e.FDs {
-				unix.Close(fd)
-			}
+		for i := range entries {
+			drop(&entries[i])
 		}
 	}
 	if home == nil || len(home.FDs) != 2 {
@@ -286,7 +292,8 @@ func fromKeeper(entries []keeper.Entry) (*handover, *os.File, error) {
 	h := &handover{Format: handoverFormat, From: "a daemon that died", PidFD: home.FDs[0], APIFD: home.FDs[1]}
 	var reg keptRegistry
 	setIndex := map[int]int{}
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		switch {
 		case e.Key == "reg":
 			if err := json.Unmarshal(e.Data, &reg); err != nil {
@@ -301,24 +308,21 @@ func fromKeeper(entries []keeper.Entry) (*handover, *os.File, error) {
 		case strings.HasPrefix(e.Key, "s/"):
 			var s sockets.PooledSocket
 			if json.Unmarshal(e.Data, &s) != nil || len(e.FDs) != 1 {
-				for _, fd := range e.FDs {
-					unix.Close(fd)
-				}
+				drop(e)
 				continue
 			}
 			s.FD = e.FDs[0]
 			h.Sockets = append(h.Sockets, s)
 		}
 	}
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		if !strings.HasPrefix(e.Key, "p/") {
 			continue
 		}
 		var kp keptProc
 		if err := json.Unmarshal(e.Data, &kp); err != nil || kp.Proc == nil {
-			for _, fd := range e.FDs {
-				unix.Close(fd)
-			}
+			drop(e)
 			continue
 		}
 		ph := procHandover{Proc: kp.Proc, Set: -1, FDs: e.FDs}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/cgroup"
-	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
 )
@@ -253,17 +252,9 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 		cancel()
 		return p, fmt.Errorf("app %q (id %d): its log pipes were not handed over", app.Name, p.o.PMID)
 	}
-	logOpts := cfg.Logs
-	logOpts.Dropped = &p.logDropped
-	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
-	if err != nil {
-		// The pumps must read on regardless, or the app blocks on a full
-		// pipe: into a sink with no files (lines counted as dropped).
+	if r.sink, err = p.readingSink(cfg); err != nil {
 		p.o.Log.Error("cannot open log files after update; the lines are dropped", "app", app.Name, "id", p.o.PMID, "err", err)
-		sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
 	}
-	r.sink = sink
-	p.logTally.opened(sink)
 	p.startPumps(r, outs, [2][]byte{rh.OutRest, rh.ErrRest})
 	if f := file(rh.Channel); f != nil {
 		var onListen sockets.ListenFunc
@@ -289,13 +280,7 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	st.run = r
 	p.addRun(r)
 	p.publish()
-	onExit := func(ws unix.WaitStatus) {
-		p.post(func() {
-			r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
-			r.cancel()
-			p.exited(r)
-		})
-	}
+	onExit := p.onExit(r)
 	if r.ch != nil || r.notifier != nil {
 		go r.watch(p, app.WaitReady)
 	}
@@ -380,14 +365,7 @@ func (p *Proc) Resume(h *Handover) {
 	p.post(func() {
 		if h != nil && h.run != nil && p.st.run == h.run && !h.run.released {
 			r := h.run
-			logOpts := r.cfg.Logs
-			logOpts.Dropped = &p.logDropped
-			sink, err := logs.NewSink(r.cfg.Files, logs.Source{PMID: p.o.PMID, Name: r.cfg.App.Spec.Name}, p.o.Hub, logOpts)
-			if err != nil {
-				sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: r.cfg.App.Spec.Name}, p.o.Hub, logOpts)
-			}
-			r.sink = sink
-			p.logTally.opened(sink)
+			r.sink, _ = p.readingSink(r.cfg)
 			// The held duplicates become the pumps' files again (no new
 			// descriptor, so this cannot fail); startPumps holds new ones.
 			// A run without them (the daemon was out of descriptors) was
@@ -436,32 +414,17 @@ func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) (star
 			}
 		}
 		outs := [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
-		logOpts := cfg.Logs
-		logOpts.Dropped = &p.logDropped
-		sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
-		if err != nil {
-			sink, _ = logs.NewSink(logs.Files{}, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
-		}
-		r.sink = sink
-		p.logTally.opened(sink)
 		if outs[0] != nil && outs[1] != nil {
+			r.sink, _ = p.readingSink(cfg)
 			p.startPumps(r, outs, [2][]byte{})
 		} else {
-			closeAll(outs[:])
-			p.logTally.closing(sink)
-			sink.Close()
+			closeAll(outs[:]) // nothing to read it with: no pumps
 			r.pumped = make(chan struct{})
 			close(r.pumped)
 		}
 		p.addRun(r)
 		p.o.Log.Warn("stopping a process the daemon had not finished with when it died", "app", app.Name, "id", p.o.PMID, "pid", rh.PID)
-		onExit := func(ws unix.WaitStatus) {
-			p.post(func() {
-				r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
-				r.cancel()
-				p.exited(r)
-			})
-		}
+		onExit := p.onExit(r)
 		starts = append(starts, func() {
 			p.post(func() { p.stopRun(r, func(bool) { r.release() }) })
 			if rh.Exited {

@@ -106,9 +106,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 			return nil, fmt.Errorf("pid file: %v", err)
 		}
 	}
-	logOpts := cfg.Logs
-	logOpts.Dropped = &p.logDropped
-	sink, err := logs.NewSink(cfg.Files, logs.Source{PMID: p.o.PMID, Name: app.Name}, p.o.Hub, logOpts)
+	sink, err := p.newSink(cfg, cfg.Files)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open log files: %s; pass writable paths with -o and -e", api.Message(err))
 	}
@@ -186,13 +184,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		}
 		return nil, err
 	}
-	proc, err := p.o.Reaper.Start(argv0, argv, attr, func(ws unix.WaitStatus) {
-		p.post(func() {
-			r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
-			r.cancel()
-			p.exited(r)
-		})
-	})
+	proc, err := p.o.Reaper.Start(argv0, argv, attr, p.onExit(r))
 	// The child has its ends now (or never will).
 	closeAll([]*os.File{pipes[0], pipes[3], pipes[5]})
 	if err != nil {
@@ -210,6 +202,38 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		go r.probe(p, *app.Ready, time.Duration(*app.ListenTimeout)*time.Millisecond)
 	}
 	return r, nil
+}
+
+// newSink opens files as the log sink of a run on cfg, counting the lines
+// it loses in the Proc's figure.
+func (p *Proc) newSink(cfg *cfgInfo, files logs.Files) (*logs.Sink, error) {
+	opts := cfg.Logs
+	opts.Dropped = &p.logDropped
+	return logs.NewSink(files, logs.Source{PMID: p.o.PMID, Name: cfg.App.Spec.Name}, p.o.Hub, opts)
+}
+
+// readingSink is the sink of a run the daemon takes over or resumes: its
+// pumps must read on whatever happens, or the app blocks on a full pipe,
+// so when cfg's files cannot be opened it is a sink with no files (lines
+// counted as dropped), and err says why.
+func (p *Proc) readingSink(cfg *cfgInfo) (*logs.Sink, error) {
+	sink, err := p.newSink(cfg, cfg.Files)
+	if err != nil {
+		sink, _ = p.newSink(cfg, logs.Files{})
+	}
+	p.logTally.opened(sink)
+	return sink, err
+}
+
+// onExit is what the reaper calls when run r's main process has exited.
+func (p *Proc) onExit(r *run) func(unix.WaitStatus) {
+	return func(ws unix.WaitStatus) {
+		p.post(func() {
+			r.exited, r.status, r.exitedAt = true, ws, p.clock.Now()
+			r.cancel()
+			p.exited(r)
+		})
+	}
 }
 
 // startPumps starts the log pumps of r on its stdout and stderr read ends
@@ -250,14 +274,7 @@ type heldPipe struct{ fd int }
 
 // holdPipe duplicates f's descriptor as a heldPipe.
 func holdPipe(f *os.File) (*heldPipe, error) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	fd := -1
-	if cerr := rc.Control(func(d uintptr) { fd, err = unix.FcntlInt(d, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
-		return nil, cerr
-	}
+	fd, err := dupFD(f)
 	if err != nil {
 		return nil, err
 	}
@@ -297,18 +314,24 @@ func dup(f *os.File) (*os.File, error) { return DupFile(f, f.Name()) }
 // DupFile returns a close-on-exec duplicate of c's descriptor (a file, a
 // pipe, a listener), named name.
 func DupFile(c syscall.Conn, name string) (*os.File, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	fd := -1
-	if cerr := rc.Control(func(d uintptr) { fd, err = unix.FcntlInt(d, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
-		return nil, cerr
-	}
+	fd, err := dupFD(c)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), name), nil
+}
+
+// dupFD returns a close-on-exec duplicate of c's descriptor, bare.
+func dupFD(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if cerr := rc.Control(func(d uintptr) { fd, err = unix.FcntlInt(d, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
+		return -1, cerr
+	}
+	return fd, err
 }
 
 // pumpGrace is how long the log pumps of a deleted process still read: a
