@@ -302,10 +302,16 @@ func spread(t *testing.T, url string, n, conc int) map[string]int {
 	return counts
 }
 
-// checkSpread logs the share of each instance and fails when one is
-// outside [lo, hi] percent.
-func checkSpread(t *testing.T, counts map[string]int, instances int, lo, hi float64) {
+// checkSpread logs how the kernel spread requests over instances that
+// accept on one socket and fails when one did not answer, got less than 5%
+// or took more than 60%. The spread is the kernel's, not tend's: unloaded
+// it stays within 20–30% per instance for four, but CI runs packages side
+// by side on two cores and a descheduled instance loses its share for a
+// while (41.4% for one of four in a CI run). What must hold is that every
+// instance gets a real share and none takes most.
+func checkSpread(t *testing.T, counts map[string]int, instances int) {
 	t.Helper()
+	const lo, hi = 5.0, 60.0
 	total := 0
 	for _, c := range counts {
 		total += c
