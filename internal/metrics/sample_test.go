@@ -174,7 +174,7 @@ func TestBusyChildCPU(t *testing.T) {
 	}
 	// The busy child measured alone over the same interval: the tree must
 	// include all of it. The machine is shared, so the child may get well
-	// under one core; the absolute bound is loose.
+	// under one core (13.9 % in a loaded CI run): the bound is relative.
 	busy := first.Pids[1]
 	alone := NewSampler()
 	alone.Sample([]int{busy}, 0)
@@ -183,8 +183,8 @@ func TestBusyChildCPU(t *testing.T) {
 	child := alone.Sample([]int{busy}, 0)[busy]
 	t.Logf("tree: first %.1f %%, second %.1f %%, memory %d, pids %v; child alone %.1f %%",
 		first.CPU, second.CPU, second.Memory, second.Pids, child.CPU)
-	if second.CPU <= 20 || second.CPU < child.CPU-5 {
-		t.Errorf("CPU of a busy tree over ~1 s = %v %%, want > 20 and at least its busy child's %v %%", second.CPU, child.CPU)
+	if child.CPU <= 1 || second.CPU < 0.9*child.CPU-1 {
+		t.Errorf("CPU of a busy tree over ~1 s = %v %%, want at least its busy child's %v %% (> 1)", second.CPU, child.CPU)
 	}
 
 	// A sample right after the last one repeats its figure instead of
