@@ -93,3 +93,42 @@ func Message(err error) string {
 	}
 	return msg
 }
+
+// Join is errors.Join on one line, for an operation on several things
+// that failed for more than one: each message without its class suffix,
+// joined by "; ", then the class once ("log file a: read-only file
+// system; log file b: read-only file system: invalid"). errors.Is sees
+// every error. Nil errors are dropped; one error is returned as it is.
+func Join(errs ...error) error {
+	var kept joined
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return kept
+}
+
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, e := range j {
+		msgs[i] = Message(e)
+	}
+	s := strings.Join(msgs, "; ")
+	for _, c := range classes {
+		if errors.Is(j, c.err) {
+			return s + ": " + c.err.Error()
+		}
+	}
+	return s
+}
+
+func (j joined) Unwrap() []error { return j }

@@ -1,6 +1,11 @@
 package api
 
-import "path/filepath"
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"syscall"
+)
 
 // Home is the daemon's home directory ($TEND_HOME, default ~/.tend) and
 // its layout: the names below are where the daemon, the CLI and the boot
@@ -29,6 +34,16 @@ func (h Home) Log() string { return filepath.Join(string(h), LogFile) }
 
 // Lock is the path of the daemon start lock.
 func (h Home) Lock() string { return filepath.Join(string(h), LockFile) }
+
+// Unwritable returns what to do about err, met writing in the home, when
+// the home's file system is read-only or the user may not write there
+// ("; tend keeps ... in HOME: make it writable, or ..."); otherwise "".
+func (h Home) Unwritable(err error) string {
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) {
+		return fmt.Sprintf("; tend keeps its socket, logs and saved list in %s: make it writable, or set %s to a writable directory", string(h), EnvHome)
+	}
+	return ""
+}
 
 // Path joins elem to the home (h.Path(LogsDir, "api-out.log")).
 func (h Home) Path(elem ...string) string {

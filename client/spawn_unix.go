@@ -25,13 +25,13 @@ import (
 func (c *Client) ensureDaemon(ctx context.Context) error {
 	home := c.opts.Home
 	if err := os.MkdirAll(home, 0o700); err != nil {
-		return fmt.Errorf("create tend home %s: %v: %w", home, err, api.ErrUnavailable)
+		return fmt.Errorf("create tend home %s: %v%s: %w", home, err, api.Home(home).Unwritable(err), api.ErrUnavailable)
 	}
 	// O_NOFOLLOW here and on tend.log: a link planted in the home must not
 	// send the daemon's log, or the lock, anywhere else.
 	lock, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return fmt.Errorf("open the daemon start lock in %s: %v: %w", home, err, api.ErrUnavailable)
+		return fmt.Errorf("open the daemon start lock in %s: %v%s: %w", home, err, api.Home(home).Unwritable(err), api.ErrUnavailable)
 	}
 	defer lock.Close()
 	if err := flockCtx(ctx, lock, c.opts.StartTimeout); err != nil {

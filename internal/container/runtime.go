@@ -258,11 +258,11 @@ func isPort(s string) bool {
 // release.
 func startLock(home string) (func(), error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, fmt.Errorf("create tend home %s: %v", home, err)
+		return nil, fmt.Errorf("create tend home %s: %v%s", home, err, api.Home(home).Unwritable(err))
 	}
 	f, err := os.OpenFile(api.Home(home).Lock(), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open the daemon start lock in %s: %v", home, err)
+		return nil, fmt.Errorf("open the daemon start lock in %s: %v%s", home, err, api.Home(home).Unwritable(err))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

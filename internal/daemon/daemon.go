@@ -126,7 +126,7 @@ func Run(home string, opts Options) error {
 		return err
 	}
 	if err := secureHome(home, acc.socketGID); err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, api.Home(home).Unwritable(err))
 	}
 	var ho *handover
 	var pidFile *os.File
@@ -160,7 +160,7 @@ func Run(home string, opts Options) error {
 			return err
 		}
 	} else if pidFile, err = lockPidFile(api.Home(home).Pid()); err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, api.Home(home).Unwritable(err))
 	}
 	defer pidFile.Close()
 

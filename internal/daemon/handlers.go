@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/tendpm/tend/api"
@@ -324,8 +323,12 @@ func (d *Daemon) snapshots(procs []*supervise.Proc, env bool) []api.Process {
 func (d *Daemon) handleReloadLogs(w http.ResponseWriter, r *http.Request) error {
 	n, err := d.reopenLogs()
 	resp := api.ReloadLogsResponse{Files: n}
-	if err != nil {
-		resp.Errors = strings.Split(err.Error(), "\n")
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			resp.Errors = append(resp.Errors, api.Message(e))
+		}
+	} else if err != nil {
+		resp.Errors = []string{api.Message(err)}
 	}
 	return writeJSON(w, resp)
 }

@@ -116,7 +116,7 @@ func NewSink(files Files, src Source, hub *Hub, opts SinkOptions) (*Sink, error)
 			put(st, f)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := api.Join(errs...); err != nil {
 		for _, f := range s.files {
 			t.release(f)
 		}

@@ -254,6 +254,8 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	}
 	if r.sink, err = p.readingSink(cfg); err != nil {
 		p.o.Log.Error("cannot open log files after update; the lines are dropped", "app", app.Name, "id", p.o.PMID, "err", err)
+	} else {
+		p.pinLogs(cfg)
 	}
 	p.startPumps(r, outs, [2][]byte{rh.OutRest, rh.ErrRest})
 	if f := file(rh.Channel); f != nil {

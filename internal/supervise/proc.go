@@ -182,7 +182,10 @@ type state struct {
 	// automatic is set while tend replaces the process by itself (watch,
 	// cron, health, the daemon's memory limit): the stop and reload events
 	// of that replacement say manually: false, as PM2's do.
-	automatic   bool
+	automatic bool
+	// logPin holds the log files of the current config open while the
+	// process is started (logs.go), so that its restarts find them open.
+	logPin      logPin
 	restartHook bool            // on_restart is due once the run starts
 	hooks       map[string]bool // the hooks running
 	doneWaiters []func()        // AwaitDone's
@@ -319,6 +322,7 @@ func (p *Proc) enqueue(op func()) {
 
 // opDone ends the operation under way and starts the next one.
 func (p *Proc) opDone() {
+	p.unpinIdleLogs()
 	p.st.busy = false
 	for !p.st.busy && len(p.st.queue) > 0 {
 		op := p.st.queue[0]

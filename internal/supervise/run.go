@@ -111,6 +111,7 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		return nil, fmt.Errorf("cannot open log files: %s; pass writable paths with -o and -e", api.Message(err))
 	}
 	r.sink = sink
+	p.pinLogs(cfg)
 	p.logTally.opened(sink)
 	defer func() {
 		if err != nil {
