@@ -5,8 +5,8 @@
 # in temporary homes and drive real shell, Python and Node children.
 set -eu
 cd "$(dirname "$0")"
-# The integration package runs for about ten minutes on two cores: past go
-# test's default ten-minute limit per package.
+# The integration package runs for three to four minutes on two cores, and
+# past ten (go test's default limit per package) when the machine is busy.
 go test -race -timeout 25m ./...
 fuzztime=${FUZZTIME:-4s}
 for target in \
