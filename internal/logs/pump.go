@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tendpm/tend/internal/failpoint"
 )
 
 // bufSize is the size of the read buffers pumps borrow while bytes are
@@ -114,6 +116,9 @@ var (
 // whether the pipe is drained (EAGAIN: wait for the next edge), at EOF or
 // broken (done, with err), or busy (wait busyWait, then read again).
 func (p *pump) step(fd int) (drained, busy, done bool, err error) {
+	if failpoint.PumpStart() {
+		defer failpoint.PumpEnd()
+	}
 	space := p.acquire()
 	k, err := p.read(fd)
 	switch {

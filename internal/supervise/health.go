@@ -84,7 +84,12 @@ func (p *Proc) healthResult(gen int, r *run, err error) {
 		return
 	}
 	h := r.cfg.App.Spec.Health
-	defer p.scheduleProbe(time.Duration(h.Interval) * time.Millisecond)
+	defer func() {
+		// Whoever sees the next probe armed sees this one's result
+		// (the loop would publish it only after this returns).
+		p.publish()
+		p.scheduleProbe(time.Duration(h.Interval) * time.Millisecond)
+	}()
 	if err == nil {
 		p.st.health.misses = 0
 		p.st.health.text = "ok"
