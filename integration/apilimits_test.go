@@ -38,11 +38,12 @@ func TestHugeBodiesKeepTheDaemonSmall(t *testing.T) {
 	grew := peakRSS(t, pid) - before
 	t.Logf("peak RSS %d MiB, grew by %d MiB", (before+grew)>>20, grew>>20)
 	// One 16 MiB body at a time, its decoding buffer, a little slack
-	// (before the bound, this grew by 900 MiB); the race detector
-	// triples what any program holds.
+	// (before the bound, this grew by 900 MiB). The race detector
+	// multiplies what a program holds by 5 to 10 (Go's race detector
+	// docs): 3 failed once, at 252 MiB, in a fresh-clone CI run.
 	limit := int64(80 << 20)
 	if raceBuild {
-		limit *= 3
+		limit *= 5
 	}
 	if grew > limit {
 		t.Errorf("the daemon's peak RSS grew by %d MiB for 32 concurrent 100 MB bodies; want under %d MiB", grew>>20, limit>>20)

@@ -291,6 +291,12 @@ func TestSampleMaxAge(t *testing.T) {
 	root := cmd.Process.Pid
 	s := NewSampler()
 	first := waitTree(t, s, root, 1)
+	// A process read while it execs has no resident memory yet (once in
+	// a loaded CI run, for more than 5 ms): wait for sleep's pages.
+	for deadline := time.Now().Add(10 * time.Second); first.Memory == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		first = s.Sample([]int{root}, 0)[root]
+	}
 	again := s.Sample([]int{root}, time.Hour)[root]
 	if !again.At.Equal(first.At) {
 		t.Errorf("a reading %v old with maxAge 1h was measured again (at %v, first at %v)", time.Since(first.At), again.At, first.At)
