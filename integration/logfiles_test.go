@@ -384,8 +384,19 @@ func TestLogsCommand(t *testing.T) {
 		}
 		return line.MatchString(follow.text())
 	})
-	h.waitFor("a process event in --json", 10*time.Second, func() bool {
-		return strings.Contains(follow.text(), `"type":"process_event","status":"online","app_name":"a"}`)
+	// The follower may have joined between a restart's online event and
+	// its first line (once in a loaded CI run): restart until it sees one.
+	event := `"type":"process_event","status":"online","app_name":"a"}`
+	h.waitFor("a process event in --json", 30*time.Second, func() bool {
+		if strings.Contains(follow.text(), event) {
+			return true
+		}
+		h.ok("restart", "a")
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) && !strings.Contains(follow.text(), event) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return strings.Contains(follow.text(), event)
 	})
 }
 
