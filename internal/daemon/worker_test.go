@@ -103,10 +103,10 @@ func TestWorkerMemoryGrace(t *testing.T) {
 }
 
 // waitSleeping waits until pid runs sleep and the sampler has a reading
-// of it as such. A process read while it execs has no resident memory
-// (twice in 30 runs the first reading of sh about to exec sleep said 0),
-// and the sampler repeats a reading for a while: a sample taken then
-// would not see the app over its limit of 1 byte.
+// of it with memory > 0. A new process can read RSS 0 for a while (twice
+// in 30 runs): while it execs, and on kernels that keep RSS in per-CPU
+// counters, which /proc/PID/stat reads without summing. A sample taken
+// then would not see the app over its limit of 1 byte.
 func waitSleeping(t *testing.T, d *Daemon, pid int) {
 	t.Helper()
 	comm := "/proc/" + strconv.Itoa(pid) + "/comm"
