@@ -568,20 +568,28 @@ type load struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
+	// onFail, when set before the load starts, describes the servers at
+	// the first failure (in its own goroutine); stop waits for it.
+	onFail func() string
+	snap   chan string
 	loadResult
 }
 
 type loadResult struct {
 	ok, failed, conns int
 	errs              []string // the first few
+	snapshot          string   // onFail's, at the first failure
 }
 
 func (r loadResult) String() string {
 	return fmt.Sprintf("%d requests answered on %d connections, %d failed", r.ok, r.conns, r.failed)
 }
 
-func startLoad(addr string, workers int, keepAlive bool) *load {
+func startLoad(addr string, workers int, keepAlive bool, onFail ...func() string) *load {
 	l := &load{done: make(chan struct{})}
+	if len(onFail) > 0 {
+		l.onFail = onFail[0]
+	}
 	for w := 0; w < workers; w++ {
 		l.wg.Add(1)
 		go func() {
@@ -630,6 +638,10 @@ func (l *load) record(err error) {
 		return
 	}
 	l.failed++
+	if l.failed == 1 && l.onFail != nil {
+		l.snap = make(chan string, 1)
+		go func() { l.snap <- l.onFail() }()
+	}
 	if len(l.errs) < 5 {
 		l.errs = append(l.errs, time.Now().Format("15:04:05.000")+" "+err.Error())
 	}
@@ -638,5 +650,8 @@ func (l *load) record(err error) {
 func (l *load) stop() loadResult {
 	close(l.done)
 	l.wg.Wait()
+	if l.snap != nil {
+		l.snapshot = <-l.snap
+	}
 	return l.loadResult
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -349,6 +350,29 @@ func processesWithEnv(kv string) []int {
 func describePid(pid int) string {
 	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return fmt.Sprintf("pid %d (%s, state %s)", pid, strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "), procState(pid))
+}
+
+// serversSnapshot returns what a load calls at its first failure: the
+// sockets on addr's port with their queues and holders (ss), and each
+// process of h's home with the kernel function each of its threads waits
+// in, so a failed request says where it was stuck.
+func serversSnapshot(h *harness, addr string) func() string {
+	_, port, _ := net.SplitHostPort(addr)
+	return func() string {
+		var b strings.Builder
+		out, err := exec.Command("ss", "-tanpH", "exclude", "time-wait", "( sport = :"+port+" )").CombinedOutput()
+		fmt.Fprintf(&b, "ss (port %s, %v):\n%s", port, err, out)
+		for _, pid := range processesWithEnv("TEND_HOME=" + h.home) {
+			fmt.Fprintf(&b, "%s threads:", describePid(pid))
+			tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+			for _, task := range tasks {
+				w, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/wchan", pid, task.Name()))
+				fmt.Fprintf(&b, " %s:%s", task.Name(), w)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
 }
 
 // procState is the state letter from /proc/pid/stat ("Z" for a zombie),

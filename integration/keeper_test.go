@@ -65,7 +65,8 @@ func newCrashSetup(t *testing.T, failpoints string, before ...func(s *crashSetup
 	for _, f := range before {
 		f(s)
 	}
-	s.loads = []*load{startLoad(s.addr, 2, false), startLoad(s.addr, 1, true), startLoad(s.nodeAddr, 2, true)}
+	web, nweb := serversSnapshot(h, s.addr), serversSnapshot(h, s.nodeAddr)
+	s.loads = []*load{startLoad(s.addr, 2, false, web), startLoad(s.addr, 1, true, web), startLoad(s.nodeAddr, 2, true, nweb)}
 	time.Sleep(200 * time.Millisecond)
 	return s
 }
@@ -77,7 +78,7 @@ func (s *crashSetup) finish(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	for _, l := range s.loads {
 		if r := l.stop(); r.failed > 0 || r.ok == 0 {
-			t.Errorf("load: %s; first errors: %v", r, r.errs)
+			t.Errorf("load: %s; first errors: %v\nat the first failure: %s", r, r.errs, r.snapshot)
 		}
 	}
 	s.loads = nil
