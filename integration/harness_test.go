@@ -371,6 +371,13 @@ func serversSnapshot(h *harness, addr string) func() string {
 			}
 			b.WriteString("\n")
 		}
+		fmt.Fprintf(&b, "tend ls: %s", h.run("ls"))
+		logs, _ := filepath.Glob(filepath.Join(h.home, "logs", "*"))
+		for _, l := range logs {
+			if data, err := os.ReadFile(l); err == nil && !strings.Contains(l, "cnt") {
+				fmt.Fprintf(&b, "\n%s:\n%s", l, tail(string(data), 15))
+			}
+		}
 		return b.String()
 	}
 }

@@ -54,7 +54,10 @@ func newCrashSetup(t *testing.T, failpoints string, before ...func(s *crashSetup
 	s.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
 	s.nodeAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
 	h.ok("start", lines, "--name", "cnt")
-	h.ok("start", app("web.py"), "--name", "web", "-i", "2", "--listen", "tcp://"+s.addr)
+	// --wait-ready: online once web.py serves (READY=1), so that a scale
+	// down never leaves only instances still starting (through pyenv's
+	// shims, a loaded machine took over 9 s) to take the connections.
+	h.ok("start", app("web.py"), "--name", "web", "-i", "2", "--listen", "tcp://"+s.addr, "--wait-ready", "--listen-timeout", "30000")
 	h.runEnv([]string{"PORT=" + strings.TrimPrefix(s.nodeAddr, "127.0.0.1:")}, "start", app("web.js"), "--name", "nweb", "-i", "2")
 	h.waitStatus("web", api.StatusOnline, 20*time.Second)
 	h.waitStatus("nweb", api.StatusOnline, 20*time.Second)
