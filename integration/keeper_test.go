@@ -293,8 +293,13 @@ func TestKeeperFailpoints(t *testing.T) {
 			t.Fatalf("%d instances of web after a scale to 4 cut short", n)
 		}
 		// An instance added and not started yet is in the table, stopped:
-		// start starts it.
-		h.ok("start", "web")
+		// start starts it. (By id: "start web" restarts every instance of
+		// web at once, as PM2's does, which the load would notice.)
+		for _, p := range h.procs("web") {
+			if p.Env.Status == api.StatusStopped {
+				h.ok("start", strconv.Itoa(p.PMID))
+			}
+		}
 		h.ok("scale", "web", "4")
 		supervisedWeb(h, 4)
 		h.ok("scale", "web", "2")

@@ -56,7 +56,7 @@ func (d *DaemonLog) Write(p []byte) (int, error) {
 		if len(p) > 0 && p[len(p)-1] != '\n' {
 			tail, lines = "\n", lines+1
 		}
-		d.f.write(p, tail, lines, now, nil)
+		d.f.write(p, tail, lines, now, nil, nil, 0)
 	} else {
 		_, _ = d.w.Write(p)
 	}

@@ -133,7 +133,11 @@ type marker interface {
 // and cuts a torn last line off the file again, so the file holds whole
 // lines only; the first whole write after the episode starts with a
 // marker line from m.
-func (f *File) write(data []byte, tail string, lines int, now time.Time, m marker) (lost, wrote int, ns [2]notice) {
+//
+// jr, when not nil, is the journal slot of the batch the write belongs to:
+// where the file ends is recorded there, as file ji, before the batch's
+// first write to it.
+func (f *File) write(data []byte, tail string, lines int, now time.Time, m marker, jr slot, ji int) (lost, wrote int, ns [2]notice) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -165,6 +169,11 @@ func (f *File) write(data []byte, tail string, lines int, now time.Time, m marke
 		}
 	case f.midLine:
 		lead = newline
+	}
+	if jr != nil {
+		if _, _, ok := jr.fileRecorded(ji); !ok {
+			jr.recordFile(ji, f.ino, f.size)
+		}
 	}
 	done, err := writeAll(f.fd, lead, data, tail)
 	if err == errNotOpen && f.openErr != nil {
@@ -215,6 +224,50 @@ func (f *File) write(data []byte, tail string, lines int, now time.Time, m marke
 }
 
 var errNotOpen = errors.New("file not open")
+
+// matchAt returns how many leading bytes of data+tail the file holds at
+// offset pos, if it is still the file ino; all of them when that file
+// has been rotated away since (it was written before it was rotated).
+func (f *File) matchAt(ino uint64, pos int64, data []byte, tail string) int {
+	n := len(data) + len(tail)
+	f.mu.Lock()
+	same, path := f.ino == ino, f.path
+	f.mu.Unlock()
+	if !same {
+		return n
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Ino != ino {
+		return n
+	}
+	buf := make([]byte, n)
+	got := 0
+	for got < n {
+		k, err := unix.Pread(fd, buf[got:], pos+int64(got))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || k == 0 {
+			break
+		}
+		got += k
+	}
+	m := 0
+	for m < got && m < len(data) && buf[m] == data[m] {
+		m++
+	}
+	if m == len(data) {
+		for m < got && buf[m] == tail[m-len(data)] {
+			m++
+		}
+	}
+	return m
+}
 
 // due reports whether the file must rotate before a write of n bytes. A
 // schedule that came while the file was empty moves on: nothing to rotate.

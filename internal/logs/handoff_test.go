@@ -47,7 +47,7 @@ func TestPumpHandoff(t *testing.T) {
 		}
 		handoff, cancel := context.WithCancel(context.Background())
 		timer := time.AfterFunc(3*time.Millisecond, cancel)
-		left, err := PumpHandoff(context.Background(), handoff, dup, s, Out, rest)
+		left, err := PumpHandoff(context.Background(), handoff, dup, s, Out, rest, nil)
 		timer.Stop()
 		cancel()
 		s.Close()

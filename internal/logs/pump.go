@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ func Pump(r *os.File, s *Sink, stream Stream) error {
 // write end outlives the app (a daemonized grandchild that kept stdout).
 // It writes the partial line in progress, closes r and returns ctx's error.
 func PumpContext(ctx context.Context, r *os.File, s *Sink, stream Stream) error {
-	_, err := PumpHandoff(ctx, nil, r, s, stream, nil)
+	_, err := PumpHandoff(ctx, nil, r, s, stream, nil, nil)
 	return err
 }
 
@@ -57,8 +58,18 @@ func PumpContext(ctx context.Context, r *os.File, s *Sink, stream Stream) error 
 // Every whole line it read is written; what it did not read stays in the
 // pipe. The next reader passes left back as rest, so no line is lost, torn
 // or written twice. handoff may be nil.
-func PumpHandoff(ctx, handoff context.Context, r *os.File, s *Sink, stream Stream, rest []byte) (left []byte, err error) {
+//
+// With a journal j (nil: none) the pump loses no line when the daemon dies
+// (journal.go): a pump on a pipe handed over after a crash, with the same
+// journal, first finishes the batch the dead one had begun.
+func PumpHandoff(ctx, handoff context.Context, r *os.File, s *Sink, stream Stream, rest []byte, j *Journal) (left []byte, err error) {
 	p := pump{out: s, stream: stream, max: MaxLine, marker: CutMarker + "\n"}
+	if p.slot = j.slot(stream); p.slot != nil {
+		p.recovering = true
+		if h, ok := p.slot.activeHold(); ok && len(rest) == 0 {
+			rest = h
+		}
+	}
 	if len(rest) > 0 {
 		p.hold = append([]byte(nil), rest...)
 	}
@@ -115,12 +126,27 @@ var (
 // step reads once into the buffer and frames what it can. It reports
 // whether the pipe is drained (EAGAIN: wait for the next edge), at EOF or
 // broken (done, with err), or busy (wait busyWait, then read again).
+//
+// With a journal slot it reads without consuming (peek), writes, and only
+// then consumes what it wrote (journal.go); the first step of a pump
+// whose daemon died finishes the batch that daemon had begun.
 func (p *pump) step(fd int) (drained, busy, done bool, err error) {
 	if failpoint.PumpStart() {
 		defer failpoint.PumpEnd()
 	}
+	if p.recovering {
+		p.recovering = false
+		if err := p.recover(fd); err != nil {
+			return false, false, true, err
+		}
+	}
 	space := p.acquire()
-	k, err := p.read(fd)
+	var k int
+	if p.slot != nil {
+		k, err = p.peekBatch(fd)
+	} else {
+		k, err = p.read(fd)
+	}
 	switch {
 	case err == unix.EAGAIN:
 		p.release()
@@ -132,12 +158,123 @@ func (p *pump) step(fd int) (drained, busy, done bool, err error) {
 		return false, false, true, nil
 	}
 	p.flush(false)
+	if p.cur != nil {
+		if err := p.commit(fd); err != nil {
+			return false, false, true, err
+		}
+	}
 	if k < space {
 		// The pipe is most likely empty now: give the buffer back.
 		p.release()
 		return false, k >= busyRead && k < busyMax, false, nil
 	}
 	return false, false, false, nil
+}
+
+// peekBatch copies what the pipe holds after the buffer's line in
+// progress, without consuming it, and records the batch in the journal.
+// Where the pipe cannot be peeked it reads (and the pump stops
+// journaling).
+func (p *pump) peekBatch(fd int) (int, error) {
+	if p.priv == nil {
+		pp, err := getPriv()
+		if err != nil {
+			p.slot = nil
+			return p.read(fd)
+		}
+		p.priv = pp
+	}
+	k, err := peek(fd, p.priv, p.buf[p.n:])
+	switch {
+	case err == unix.EAGAIN || (err == nil && k == 0):
+		return k, err
+	case err != nil:
+		// Not a pipe (EINVAL), or the private pipe misbehaved: nothing
+		// was consumed, so plain reads take over where this left off.
+		putPriv(p.priv, err != unix.EINVAL)
+		p.priv, p.slot = nil, nil
+		return p.read(fd)
+	}
+	p.pipe.observe(fd, k, min(len(p.buf)-p.n, p.priv.size))
+	p.begin(p.buf[p.n:p.n+k], time.Now(), false)
+	p.n += k
+	return k, nil
+}
+
+// begin starts the journaled batch data (at the end of the buffer).
+func (p *pump) begin(data []byte, now time.Time, recovering bool) {
+	if !recovering {
+		p.slot.begin(data, now)
+	}
+	p.cur = &p.batch
+	p.batch = step{now: now, slot: p.slot, recovering: recovering}
+	p.teed = len(data)
+}
+
+// commit ends the journaled batch once flush wrote its lines: the line in
+// progress goes to the journal, then the batch leaves the pipe.
+func (p *pump) commit(fd int) error {
+	if p.buf != nil {
+		p.slot.setHold(p.buf[:p.n])
+	} else {
+		p.slot.setHold(p.hold)
+	}
+	if p.scratch == nil {
+		p.scratch = make([]byte, 4096)
+	}
+	err := consume(fd, p.teed, p.scratch)
+	p.cur, p.teed = nil, 0
+	if err != nil {
+		return err
+	}
+	p.slot.end()
+	return nil
+}
+
+// recover finishes the batch a dead daemon's pump had begun on this pipe,
+// if its bytes are still at the head of the pipe; otherwise it takes the
+// line in progress that pump left in the journal.
+func (p *pump) recover(fd int) error {
+	n, sum, now, ok := p.slot.pending()
+	if !ok {
+		return nil
+	}
+	if p.priv == nil {
+		pp, err := getPriv()
+		if err != nil {
+			p.slot = nil
+			return nil
+		}
+		p.priv = pp
+	}
+	if p.priv.size < n {
+		if size, err := growPriv(p.priv, n); err == nil {
+			p.priv.size = size
+		}
+	}
+	p.acquire()
+	for len(p.buf)-p.n < n {
+		p.grow(p.n)
+	}
+	k, err := peek(fd, p.priv, p.buf[p.n:p.n+n])
+	if err != nil && err != unix.EAGAIN {
+		putPriv(p.priv, err != unix.EINVAL)
+		p.priv, p.slot = nil, nil
+		return nil
+	}
+	if err == nil && k == n && crc32.Checksum(p.buf[p.n:p.n+n], castagnoli) == sum {
+		p.begin(p.buf[p.n:p.n+n], now, true)
+		p.n += n
+		p.flush(false)
+		return p.commit(fd)
+	}
+	// That batch left the pipe before the daemon died: its line in
+	// progress is the one stored with it.
+	p.slot.end()
+	hold, _ := p.slot.activeHold()
+	p.n = 0
+	p.n = copy(p.buf, hold)
+	return nil
 }
 
 // pumpRaw runs p on r through its RawConn and the runtime's poller: the
@@ -229,6 +366,19 @@ type pump struct {
 	hold   []byte
 	long   bool      // hold is a grown buffer, reused as buf by the next burst
 	small  [128]byte // backing for a short hold
+
+	// Journaling (journal.go): slot is this pump's record, nil when the
+	// pump consumes what it reads; priv the private pipe it peeks through
+	// while busy; cur the batch being written (teed bytes long), nil
+	// between batches; recovering until the first step looked for a dead
+	// daemon's batch.
+	slot       slot
+	priv       *privPipe
+	batch      step
+	cur        *step
+	teed       int
+	recovering bool
+	scratch    []byte
 }
 
 // read reads once from fd into the buffer, which acquire has set up.
@@ -263,14 +413,31 @@ func (p *pump) flush(eof bool) {
 			p.n = copy(p.buf, b[off:])
 			return
 		case lines:
-			p.out.emit(p.stream, b[off:off+m], "")
+			p.emit(b[off:off+m], "")
 		case cut:
-			p.out.emit(p.stream, b[off:off+m], p.marker)
+			p.emit(b[off:off+m], p.marker)
 		case lastLine:
-			p.out.emit(p.stream, b[off:off+m], "\n")
+			p.emit(b[off:off+m], "\n")
 		}
 		off += m
 	}
+}
+
+// emit hands a batch of whole lines to the sink, with the journaled
+// batch it belongs to, if any.
+func (p *pump) emit(data []byte, tail string) {
+	if p.cur != nil {
+		if se, ok := p.out.(stepEmitter); ok {
+			se.emitStep(p.stream, data, tail, p.cur)
+			return
+		}
+	}
+	p.out.emit(p.stream, data, tail)
+}
+
+// stepEmitter is an emitter that journals (the Sink).
+type stepEmitter interface {
+	emitStep(st Stream, data []byte, tail string, s *step)
 }
 
 // acquire makes sure buf is set and has room to read into, and returns
@@ -328,6 +495,8 @@ func (p *pump) release() {
 	}
 	p.putBuf()
 	p.buf, p.n = nil, 0
+	putPriv(p.priv, false)
+	p.priv = nil
 }
 
 func (p *pump) putBuf() {
@@ -341,6 +510,8 @@ func (p *pump) putBuf() {
 func (p *pump) drop() {
 	p.putBuf()
 	p.buf, p.hold, p.n, p.long = nil, nil, 0, false
+	putPriv(p.priv, p.teed > 0)
+	p.priv = nil
 	p.pipe.done()
 	if p.timer != nil {
 		p.timer.Stop()

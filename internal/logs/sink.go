@@ -198,7 +198,13 @@ func (s *Sink) Stats() Stats {
 
 // emit writes one batch, data then tail, which together are whole lines, to
 // the stream's files (one write each) and to its followers.
-func (s *Sink) emit(st Stream, data []byte, tail string) {
+func (s *Sink) emit(st Stream, data []byte, tail string) { s.emitStep(st, data, tail, nil) }
+
+// emitStep is emit for a journaled batch js (nil: none): its lines are
+// stamped with the batch's time, the journal records where each file
+// ended before the batch, and a dead daemon's batch goes only where it is
+// not already.
+func (s *Sink) emitStep(st Stream, data []byte, tail string, js *step) {
 	st &= 1 // Out or Err; anything else is a caller's slip, not a crash
 	n := len(data) + len(tail)
 	nl := bytes.Count(data, newline)
@@ -214,6 +220,9 @@ func (s *Sink) emit(st Stream, data []byte, tail string) {
 	s.lines.Add(int64(nl))
 	s.bytes.Add(int64(n))
 	now := time.Now()
+	if js != nil {
+		now = js.now
+	}
 	followed := s.hub != nil && s.hub.n.Load() > 0
 	s.mu.RLock()
 	if s.closed {
@@ -231,12 +240,25 @@ func (s *Sink) emit(st Stream, data []byte, tail string) {
 	if len(files) > 0 {
 		wn := len(wdata) + len(wtail)
 		lost := 0
-		for _, f := range files {
-			l, w, ns := f.write(wdata, wtail, nl, now, s)
+		for i, f := range files {
+			d, t, fnl := wdata, wtail, nl
+			var jr slot
+			if js != nil && i < maxJournalFiles {
+				jr = js.slot
+				if js.recovering && js.settled&(1<<i) == 0 {
+					m := js.already(i, f, d, t)
+					if m == wn {
+						continue // the dead daemon wrote it
+					}
+					d, t = suffix(d, t, m)
+					fnl = countLines(d, t, len(d)+len(t))
+				}
+			}
+			l, w, ns := f.write(d, t, fnl, now, s, jr, i)
 			s.written.Add(int64(w))
-			if w < wn {
+			if fwn := len(d) + len(t); w < fwn {
 				s.werrs.Add(1)
-				s.droppedBytes.Add(int64(wn - w))
+				s.droppedBytes.Add(int64(fwn - w))
 				lost = max(lost, l)
 			}
 			for _, x := range ns {

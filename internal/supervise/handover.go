@@ -10,6 +10,7 @@ import (
 
 	"github.com/tendpm/tend/api"
 	"github.com/tendpm/tend/internal/cgroup"
+	"github.com/tendpm/tend/internal/logs"
 	"github.com/tendpm/tend/internal/sockets"
 	"github.com/tendpm/tend/internal/spec"
 )
@@ -80,11 +81,14 @@ type RunHandover struct {
 	Stderr     int       `json:"stderr"`
 	// OutRest and ErrRest are the lines in progress: read from the pipes,
 	// not yet whole.
-	OutRest    []byte `json:"out_rest,omitempty"`
-	ErrRest    []byte `json:"err_rest,omitempty"`
-	Channel    int    `json:"channel"`
-	Drains     bool   `json:"drains,omitempty"` // the channel's preload drains (NodeChannel.Drains)
-	Notify     int    `json:"notify"`
+	OutRest []byte `json:"out_rest,omitempty"`
+	ErrRest []byte `json:"err_rest,omitempty"`
+	Channel int    `json:"channel"`
+	Drains  bool   `json:"drains,omitempty"` // the channel's preload drains (NodeChannel.Drains)
+	Notify  int    `json:"notify"`
+	// Journal is 1 + the index of the log journal's memfd (logs.Journal),
+	// 0: none (as in handovers from versions without one).
+	Journal    int    `json:"journal,omitempty"`
 	NotifyPath string `json:"notify_path,omitempty"`
 	Cgroup     string `json:"cgroup,omitempty"`
 	OOMBase    int    `json:"oom_base"`
@@ -168,6 +172,11 @@ func (p *Proc) handover() (*Handover, error) {
 			return fail("notify socket", err)
 		}
 		rh.Notify, rh.NotifyPath = add(f), r.notifier.Path()
+	}
+	if r.journal != nil {
+		if f, err := r.journal.File(); err == nil {
+			rh.Journal = add(f) + 1
+		}
 	}
 	if r.cg != nil {
 		rh.Cgroup = r.cg.Name()
@@ -257,6 +266,7 @@ func Adopt(o Options, h *Handover, fds []*os.File) (*Proc, error) {
 	} else {
 		p.pinLogs(cfg)
 	}
+	r.journal = adoptJournal(file(rh.Journal - 1))
 	p.startPumps(r, outs, [2][]byte{rh.OutRest, rh.ErrRest})
 	if f := file(rh.Channel); f != nil {
 		var onListen sockets.ListenFunc
@@ -418,6 +428,7 @@ func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) (star
 		outs := [2]*os.File{file(rh.Stdout), file(rh.Stderr)}
 		if outs[0] != nil && outs[1] != nil {
 			r.sink, _ = p.readingSink(cfg)
+			r.journal = adoptJournal(file(rh.Journal - 1))
 			p.startPumps(r, outs, [2][]byte{})
 		} else {
 			closeAll(outs[:]) // nothing to read it with: no pumps
@@ -437,4 +448,13 @@ func (p *Proc) adoptStrays(strays []*RunHandover, file func(int) *os.File) (star
 		})
 	}
 	return start
+}
+
+// adoptJournal maps a run's log journal handed over (f nil: none).
+func adoptJournal(f *os.File) *logs.Journal {
+	if f == nil {
+		return nil
+	}
+	j, _ := logs.OpenJournal(f)
+	return j
 }

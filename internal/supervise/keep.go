@@ -149,10 +149,11 @@ func (r *run) record(st *state) *RunHandover {
 
 // runFDs are the indexes of a run's descriptors among those kept (-1:
 // none).
-type runFDs struct{ stdin, stdout, stderr, channel, notify int }
+type runFDs struct{ stdin, stdout, stderr, channel, notify, journal int }
 
 func (f runFDs) apply(rh *RunHandover) {
 	rh.Stdin, rh.Stdout, rh.Stderr, rh.Channel, rh.Notify = f.stdin, f.stdout, f.stderr, f.channel, f.notify
+	rh.Journal = f.journal + 1
 }
 
 // dupFDs appends duplicates of r's descriptors to files, and says where.
@@ -165,7 +166,7 @@ func (r *run) dupFDs(files *[]*os.File) runFDs {
 		*files = append(*files, f)
 		return len(*files) - 1
 	}
-	out := runFDs{-1, -1, -1, -1, -1}
+	out := runFDs{-1, -1, -1, -1, -1, -1}
 	if r.stdin != nil {
 		out.stdin = add(dup(r.stdin))
 	}
@@ -179,6 +180,9 @@ func (r *run) dupFDs(files *[]*os.File) runFDs {
 	}
 	if r.notifier != nil {
 		out.notify = add(r.notifier.File())
+	}
+	if r.journal != nil {
+		out.journal = add(r.journal.File())
 	}
 	return out
 }

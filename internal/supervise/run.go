@@ -63,6 +63,9 @@ type run struct {
 	handoff context.CancelFunc
 	pumped  chan struct{}
 	rest    [2][]byte
+	// journal lets the pumps of the daemon started after a crash finish
+	// the batches these were writing (logs.Journal); nil: none.
+	journal *logs.Journal
 }
 
 // awaitsReadiness reports whether an app asked to be waited for: it is
@@ -193,6 +196,11 @@ func (p *Proc) spawn(cfg *cfgInfo) (_ *run, err error) {
 		return nil, err
 	}
 	r.proc, r.pid, r.startedAt, r.stdin = proc, proc.Pid, p.clock.Now(), pipes[1]
+	if p.o.Keeper != nil {
+		// Only a daemon with a keeper outlives itself; without one the
+		// pumps consume what they read, as before.
+		r.journal, _ = logs.NewJournal()
+	}
 	p.startPumps(r, [2]*os.File{pipes[2], pipes[4]}, [2][]byte{})
 	p.addRun(r)
 
@@ -245,7 +253,7 @@ func (p *Proc) startPumps(r *run, files [2]*os.File, rest [2][]byte) {
 	r.handoff, r.pumped = cancel, make(chan struct{})
 	// The last of the run's two pumps to end closes its sink (a counter,
 	// not a goroutine waiting: the daemon holds a few per app).
-	var pumping atomic.Int32
+	var pumping, handedOff atomic.Int32
 	pumping.Store(2)
 	for i, st := range []logs.Stream{logs.Out, logs.Err} {
 		f := files[i]
@@ -255,11 +263,18 @@ func (p *Proc) startPumps(r *run, files [2]*os.File, rest [2][]byte) {
 		p.o.Pumps.Add(1)
 		go func() {
 			defer p.o.Pumps.Done()
-			left, _ := logs.PumpHandoff(p.pumps, handoff, f, r.sink, st, rest[i])
+			left, err := logs.PumpHandoff(p.pumps, handoff, f, r.sink, st, rest[i], r.journal)
 			r.rest[i] = left
+			if err == logs.ErrHandedOff {
+				handedOff.Add(1)
+			}
 			if pumping.Add(-1) == 0 {
 				p.logTally.closing(r.sink)
 				r.sink.Close()
+				if handedOff.Load() == 0 {
+					// Read to the end: no batch is left for anyone.
+					r.journal.Close()
+				}
 				close(r.pumped)
 			}
 		}()
