@@ -239,6 +239,12 @@ func (p *pump) recover(fd int) error {
 	if !ok {
 		return nil
 	}
+	if n <= 0 || n > bufSize+MaxLine {
+		// Not a batch a pump could have taken (a damaged record): the
+		// pipe is read from where it is.
+		p.slot.end()
+		return nil
+	}
 	if p.priv == nil {
 		pp, err := getPriv()
 		if err != nil {
@@ -253,8 +259,12 @@ func (p *pump) recover(fd int) error {
 		}
 	}
 	p.acquire()
-	for len(p.buf)-p.n < n {
+	for len(p.buf)-p.n < n && len(p.buf) < p.max+bufSize {
 		p.grow(p.n)
+	}
+	if len(p.buf)-p.n < n {
+		p.slot.end()
+		return nil
 	}
 	k, err := peek(fd, p.priv, p.buf[p.n:p.n+n])
 	if err != nil && err != unix.EAGAIN {
