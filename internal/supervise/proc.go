@@ -217,6 +217,7 @@ func (c *cfgInfo) versionOf() string {
 // launch it, and Delete to end it (the loop runs until then).
 func New(o Options) *Proc {
 	p := build(o)
+	p.keep()
 	// A cron_restart runs from the start, stopped or not: it starts a
 	// stopped app when due (PM2's jobs with --no-autostart).
 	if o.Config.App.Spec.CronRestart != "" {
@@ -256,7 +257,12 @@ func build(o Options) *Proc {
 		status:    api.StatusStopped,
 		createdAt: p.clock.Now(),
 	}
-	p.publish()
+	// Not to the Keeper yet: Adopt gives the Proc its unique id and state
+	// first. (Kept here, the new id's record stayed in the keeper's store
+	// until the daemon's takeover ended; a daemon that died before that
+	// left it there, and the next one adopted it as one more process: a
+	// crash loop doubled the table at each crash.)
+	p.publishView()
 	return p
 }
 

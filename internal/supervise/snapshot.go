@@ -39,6 +39,12 @@ type view struct {
 
 // publish makes the loop's state visible to the read-only methods.
 func (p *Proc) publish() {
+	p.publishView()
+	p.keep()
+}
+
+// publishView is publish without telling the Keeper.
+func (p *Proc) publishView() {
 	st := &p.st
 	p.view.Store(&view{
 		cfg:        st.cfg,
@@ -59,7 +65,6 @@ func (p *Proc) publish() {
 		autoReason: st.restartReason,
 		health:     st.health.text,
 	})
-	p.keep()
 }
 
 // UniqueID is the process's unique id (PM2's unique_id).
