@@ -331,3 +331,49 @@ func contains(xs []int, x int) bool {
 	}
 	return false
 }
+
+// TestKeeperCrashLoop: a daemon killed again and again as soon as it is
+// back, before it has finished taking the apps over, still comes back
+// with the same table: no process twice, none made up. (Each such crash
+// used to leave a record of every process under a new id in the keeper's
+// store, and the next daemon adopted those too: the table doubled.)
+func TestKeeperCrashLoop(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("start", app("sleeper.sh"), "--name", "a")
+	h.ok("start", app("sleeper.sh"), "--name", "b", "-i", "2")
+	h.ok("stop", "a")
+	h.waitStatus("b", api.StatusOnline, 10*time.Second)
+	before := table(h.jlist())
+	pidFile := filepath.Join(h.home, "tend.pid")
+	for i := 0; i < 12; i++ {
+		if i > 0 {
+			// Into the takeover, at varied depths.
+			time.Sleep(time.Duration(i%4) * 5 * time.Millisecond)
+		}
+		old := h.kill9()
+		// The next daemon writes its pid first thing after the keeper
+		// hands it the store; the next kill comes 0-15 ms after.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			b, _ := os.ReadFile(pidFile)
+			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 && pid != old {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kill %d: no new daemon within 20 s", i+1)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	after := table(h.jlist())
+	sameTable(t, "after a crash loop", before, after)
+	// The keeper, the daemon and b's two instances carry this home.
+	if ps := processesWithEnv("TEND_HOME=" + h.home); len(ps) != 4 {
+		var d []string
+		for _, pid := range ps {
+			d = append(d, describePid(pid))
+		}
+		t.Errorf("%d processes carry this home, want 4: %s", len(ps), strings.Join(d, "; "))
+	}
+}
