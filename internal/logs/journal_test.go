@@ -99,7 +99,7 @@ func testJournalCrash(t *testing.T, at string, opts SinkOptions) {
 		p.slot.setHold(p.buf[:p.n])
 	}
 	if at == "after-consume" {
-		if err := consume(fd, p.teed, make([]byte, 64)); err != nil {
+		if err := consume(fd, p.teed); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -198,9 +198,9 @@ func peek(fd int, pp *privPipe, b []byte) (int, error) {
 }
 
 // consume drops n bytes from the head of the pipe fd: bytes peek copied
-// and the pump has written. scratch is for when /dev/null cannot take
-// them.
-func consume(fd, n int, scratch []byte) error {
+// and the pump has written.
+func consume(fd, n int) error {
+	var scratch []byte // where /dev/null cannot take them
 	for n > 0 {
 		var k int
 		var err error
@@ -209,6 +209,9 @@ func consume(fd, n int, scratch []byte) error {
 			k64, err = unix.Splice(fd, nil, null, nil, n, unix.SPLICE_F_NONBLOCK)
 			k = int(k64)
 		} else {
+			if scratch == nil {
+				scratch = make([]byte, 4096)
+			}
 			k, err = unix.Read(fd, scratch[:min(n, len(scratch))])
 		}
 		switch {

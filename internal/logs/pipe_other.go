@@ -21,7 +21,7 @@ type privPipe struct{}
 func getPriv() (*privPipe, error)              { return nil, errNoJournal }
 func putPriv(*privPipe, bool)                  {}
 func peek(int, *privPipe, []byte) (int, error) { return 0, errNoJournal }
-func consume(fd, n int, scratch []byte) error  { return errNoJournal }
+func consume(fd, n int) error                  { return errNoJournal }
 func NewJournal() (*Journal, error)            { return nil, errNoJournal }
 func OpenJournal(f *os.File) (*Journal, error) { f.Close(); return nil, errNoJournal }
 func (j *Journal) File() (*os.File, error)     { return nil, errNoJournal }

@@ -214,15 +214,8 @@ func (p *pump) begin(data []byte, now time.Time, recovering bool) {
 // commit ends the journaled batch once flush wrote its lines: the line in
 // progress goes to the journal, then the batch leaves the pipe.
 func (p *pump) commit(fd int) error {
-	if p.buf != nil {
-		p.slot.setHold(p.buf[:p.n])
-	} else {
-		p.slot.setHold(p.hold)
-	}
-	if p.scratch == nil {
-		p.scratch = make([]byte, 4096)
-	}
-	err := consume(fd, p.teed, p.scratch)
+	p.slot.setHold(p.buf[:p.n]) // flush keeps the buffer, with the line in progress
+	err := consume(fd, p.teed)
 	p.cur, p.teed = nil, 0
 	if err != nil {
 		return err
@@ -282,7 +275,6 @@ func (p *pump) recover(fd int) error {
 	// progress is the one stored with it.
 	p.slot.end()
 	hold, _ := p.slot.activeHold()
-	p.n = 0
 	p.n = copy(p.buf, hold)
 	return nil
 }
@@ -388,7 +380,6 @@ type pump struct {
 	cur        *step
 	teed       int
 	recovering bool
-	scratch    []byte
 }
 
 // read reads once from fd into the buffer, which acquire has set up.
